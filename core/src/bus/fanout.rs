@@ -1,0 +1,105 @@
+//! Process-local fan-out: one bounded broadcast channel per room that has
+//! subscribers in this process. Every transport feeds it; sockets read it.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use tokio::sync::broadcast;
+
+use crate::{event::RoomEvent, ids::RoomId};
+
+/// How many events a subscriber may fall behind before it is told it lagged
+/// (and must resynchronize from storage). Bounded so that one slow socket
+/// never holds memory or delays anyone else.
+pub const ROOM_CHANNEL_CAPACITY: usize = 256;
+
+#[derive(Default)]
+pub(crate) struct RoomFanout {
+    rooms: Mutex<HashMap<RoomId, broadcast::Sender<Arc<RoomEvent>>>>,
+}
+
+/// A subscription to one room's events. Dropping it unsubscribes.
+pub struct RoomSubscription {
+    pub room: RoomId,
+    pub(crate) receiver: broadcast::Receiver<Arc<RoomEvent>>,
+    pub(crate) release: Option<Box<dyn FnOnce() + Send + Sync>>,
+}
+
+/// What a subscriber gets next.
+#[derive(Debug)]
+pub enum Received {
+    Event(Arc<RoomEvent>),
+    /// The subscriber fell this many events behind and they were dropped for
+    /// it: it must reload from storage to have no holes.
+    Lagged(u64),
+    /// The bus is gone (shutdown).
+    Closed,
+}
+
+impl RoomSubscription {
+    pub async fn recv(&mut self) -> Received {
+        match self.receiver.recv().await {
+            Ok(event) => Received::Event(event),
+            Err(broadcast::error::RecvError::Lagged(missed)) => Received::Lagged(missed),
+            Err(broadcast::error::RecvError::Closed) => Received::Closed,
+        }
+    }
+}
+
+impl Drop for RoomSubscription {
+    fn drop(&mut self) {
+        if let Some(release) = self.release.take() {
+            release();
+        }
+    }
+}
+
+impl RoomFanout {
+    /// Subscribes to a room; returns whether this is the first local
+    /// subscriber (the transport may need to start listening for it).
+    pub(crate) fn subscribe(&self, room: RoomId) -> (broadcast::Receiver<Arc<RoomEvent>>, bool) {
+        let mut rooms = self.rooms.lock().expect("fan-out lock poisoned");
+        match rooms.get(&room) {
+            Some(sender) => (sender.subscribe(), false),
+            None => {
+                let (sender, receiver) = broadcast::channel(ROOM_CHANNEL_CAPACITY);
+                rooms.insert(room, sender);
+                (receiver, true)
+            }
+        }
+    }
+
+    /// Forgets a room once its last local subscriber is gone; returns
+    /// whether it was forgotten (the transport may stop listening).
+    pub(crate) fn release(&self, room: RoomId) -> bool {
+        let mut rooms = self.rooms.lock().expect("fan-out lock poisoned");
+        // The subscription being released still counts until it is dropped,
+        // which happens right after this call.
+        if rooms.get(&room).is_some_and(|sender| sender.receiver_count() <= 1) {
+            rooms.remove(&room);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Hands an event to this process' subscribers of its room, if any.
+    pub(crate) fn deliver(&self, event: Arc<RoomEvent>) {
+        let rooms = self.rooms.lock().expect("fan-out lock poisoned");
+        if let Some(sender) = rooms.get(&event.room_id()) {
+            // No receiver left is not an error: the last one is leaving.
+            let _ = sender.send(event);
+        }
+    }
+
+    /// Rooms with local subscribers (to resubscribe after a reconnect).
+    pub(crate) fn rooms(&self) -> Vec<RoomId> {
+        self.rooms.lock().expect("fan-out lock poisoned").keys().copied().collect()
+    }
+
+    pub(crate) fn subscriber_count(&self, room: RoomId) -> usize {
+        self.rooms.lock().expect("fan-out lock poisoned").get(&room).map_or(0, |s| s.receiver_count())
+    }
+}

@@ -1,0 +1,325 @@
+//! The one typed configuration of tchatche, read once at start-up from the
+//! environment (and an optional `.env`). Every variable is documented in
+//! `.env.example`; a bad value stops start-up with one line naming the
+//! variable and what it accepts.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr};
+
+use url::Url;
+
+/// Where messages, accounts and rooms are stored.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// An embedded SQLite file, created on first run.
+    Sqlite(PathBuf),
+    /// A PostgreSQL server (`postgres://` or `postgresql://`).
+    Postgres(Url),
+}
+
+impl DatabaseUrl {
+    pub const DEFAULT: &'static str = "sqlite://data/tchatche.db";
+
+    fn parse(value: &str) -> Result<Self, &'static str> {
+        const ACCEPTS: &str = "sqlite://PATH or postgres://USER@HOST/DB";
+        if let Some(path) = value.strip_prefix("sqlite://") {
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err(ACCEPTS);
+            }
+            return Ok(Self::Sqlite(PathBuf::from(path)));
+        }
+        let url = Url::parse(value).map_err(|_| ACCEPTS)?;
+        match url.scheme() {
+            "postgres" | "postgresql" if url.host_str().is_some() => Ok(Self::Postgres(url)),
+            _ => Err(ACCEPTS),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    /// Never prints a password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres(url) => write!(f, "{}", redacted(url)),
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable, for a terminal.
+    Pretty,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    /// Most connections the database pool opens.
+    pub database_max_connections: u32,
+    /// Unset: the embedded in-process bus and worker. Set: Redis streams,
+    /// pub/sub and sessions, with the `worker` binary doing persistence.
+    pub redis_url: Option<Url>,
+    /// Prepended to every Redis key and channel, so several deployments (or
+    /// test runs) can share one Redis.
+    pub redis_prefix: String,
+    /// The socket the HTTP server binds (Leptos' own variable).
+    pub listen_addr: SocketAddr,
+    /// The origin people type in their browser. State-changing requests from
+    /// any other origin are refused; `https` makes cookies `Secure`.
+    pub public_url: Url,
+    pub log_format: LogFormat,
+    /// Trust `X-Forwarded-For` for the client's address (only behind a proxy
+    /// that sets it), used by rate limits.
+    pub trust_proxy: bool,
+    /// Run the persistence worker inside the server even when Redis is set
+    /// (handy for a single-process deployment on Redis).
+    pub embedded_worker: bool,
+    /// This worker's name in the Redis consumer group. A restarted worker
+    /// with the same name resumes its own unfinished entries at once.
+    pub worker_name: String,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &self.database_url)
+            .field("database_max_connections", &self.database_max_connections)
+            .field("redis_url", &self.redis_url.as_ref().map(redacted))
+            .field("redis_prefix", &self.redis_prefix)
+            .field("listen_addr", &self.listen_addr)
+            .field("public_url", &self.public_url.as_str())
+            .field("log_format", &self.log_format)
+            .field("trust_proxy", &self.trust_proxy)
+            .field("embedded_worker", &self.embedded_worker)
+            .field("worker_name", &self.worker_name)
+            .finish()
+    }
+}
+
+/// A variable with a value that is not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var}={value:?} is not valid: expected {accepts}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub value: String,
+    pub accepts: &'static str,
+}
+
+impl Config {
+    /// Reads `.env` (if present) then the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is the normal case; a malformed one is reported by
+        // the variables it fails to provide.
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable source (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
+
+        let database_url = parse_var(&get, "DATABASE_URL", DatabaseUrl::DEFAULT, DatabaseUrl::parse)?;
+        let database_max_connections = parse_var(&get, "DATABASE_MAX_CONNECTIONS", "10", |v| {
+            v.parse::<u32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or("a whole number from 1 to 1000")
+        })?;
+        let redis_url = match get("REDIS_URL") {
+            None => None,
+            Some(value) => Some(parse_value("REDIS_URL", &value, |v| {
+                Url::parse(v)
+                    .ok()
+                    .filter(|url| matches!(url.scheme(), "redis" | "rediss") && url.host_str().is_some())
+                    .ok_or("redis://HOST:PORT or rediss://HOST:PORT")
+            })?),
+        };
+        let redis_prefix = parse_var(&get, "REDIS_PREFIX", "tchatche", |v| {
+            let ok = v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+            if ok { Ok(v.to_owned()) } else { Err("up to 64 letters, digits, '_', '-' or '.'") }
+        })?;
+        let listen_addr = parse_var(&get, "LEPTOS_SITE_ADDR", "127.0.0.1:3000", |v| {
+            SocketAddr::from_str(v).map_err(|_| "an IP address and port, such as 127.0.0.1:3000 or [::]:8080")
+        })?;
+        let default_public_url = format!("http://{}", browsable(listen_addr));
+        let public_url = parse_var(&get, "PUBLIC_URL", &default_public_url, |v| {
+            Url::parse(v)
+                .ok()
+                .filter(|url| {
+                    matches!(url.scheme(), "http" | "https")
+                        && url.host_str().is_some()
+                        && url.path() == "/"
+                        && url.query().is_none()
+                })
+                .ok_or("an http(s) origin such as https://chat.example.org (no path)")
+        })?;
+        let log_format = parse_var(&get, "LOG_FORMAT", "pretty", |v| match v {
+            "pretty" => Ok(LogFormat::Pretty),
+            "json" => Ok(LogFormat::Json),
+            _ => Err("pretty or json"),
+        })?;
+        let trust_proxy = parse_var(&get, "TRUST_PROXY", "false", parse_bool)?;
+        let embedded_worker = parse_var(&get, "EMBEDDED_WORKER", if redis_url.is_some() { "false" } else { "true" }, parse_bool)?;
+
+        let default_worker_name = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".to_owned());
+        let worker_name = parse_var(&get, "WORKER_NAME", &default_worker_name, |v| {
+            let ok = !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+            if ok { Ok(v.to_owned()) } else { Err("up to 64 letters, digits, '_', '-' or '.'") }
+        })?;
+
+        Ok(Self {
+            database_url,
+            database_max_connections,
+            redis_url,
+            redis_prefix,
+            listen_addr,
+            public_url,
+            log_format,
+            trust_proxy,
+            embedded_worker,
+            worker_name,
+        })
+    }
+
+    /// `scheme://host[:port]`, as browsers send it in `Origin`.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+
+    /// Whether cookies must be `Secure` (and may use the `__Host-` prefix).
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+}
+
+fn parse_var<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: &str,
+    parse: impl Fn(&str) -> Result<T, &'static str>,
+) -> Result<T, ConfigError> {
+    let value = get(var).unwrap_or_else(|| default.to_owned());
+    parse_value(var, &value, parse)
+}
+
+fn parse_value<T>(var: &'static str, value: &str, parse: impl Fn(&str) -> Result<T, &'static str>) -> Result<T, ConfigError> {
+    parse(value.trim()).map_err(|accepts| ConfigError {
+        var,
+        value: match Url::parse(value) {
+            Ok(url) => redacted(&url),
+            Err(_) => value.to_owned(),
+        },
+        accepts,
+    })
+}
+
+fn parse_bool(value: &str) -> Result<bool, &'static str> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err("true or false"),
+    }
+}
+
+/// The address to print and to derive the default public URL from: a
+/// wildcard bind address is not something a browser can open.
+fn browsable(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("localhost:{}", addr.port())
+    } else {
+        addr.to_string()
+    }
+}
+
+fn redacted(url: &Url) -> String {
+    let mut url = url.clone();
+    if url.password().is_some() {
+        let _ = url.set_password(Some("***"));
+    }
+    url.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_are_embedded() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.database_url, DatabaseUrl::Sqlite("data/tchatche.db".into()));
+        assert!(config.redis_url.is_none());
+        assert!(config.embedded_worker);
+        assert_eq!(config.public_origin(), "http://127.0.0.1:3000");
+        assert!(!config.is_https());
+    }
+
+    #[test]
+    fn postgres_and_redis_are_accepted() {
+        let config = config(&[
+            ("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test"),
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+            ("PUBLIC_URL", "https://chat.example.org"),
+        ])
+        .unwrap();
+        assert!(matches!(config.database_url, DatabaseUrl::Postgres(_)));
+        assert!(config.redis_url.is_some());
+        assert!(!config.embedded_worker, "Redis mode uses the worker process by default");
+        assert!(config.is_https());
+    }
+
+    #[test]
+    fn mysql_is_refused_with_the_variable_name() {
+        let err = config(&[("DATABASE_URL", "mysql://root@localhost/db")]).unwrap_err();
+        assert_eq!(err.var, "DATABASE_URL");
+        let line = err.to_string();
+        assert!(line.starts_with("DATABASE_URL="), "{line}");
+        assert!(line.contains("postgres://"), "{line}");
+        assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn unparsable_address_is_refused() {
+        let err = config(&[("LEPTOS_SITE_ADDR", "localhost:port")]).unwrap_err();
+        assert_eq!(err.var, "LEPTOS_SITE_ADDR");
+    }
+
+    #[test]
+    fn public_url_with_a_path_is_refused() {
+        assert_eq!(config(&[("PUBLIC_URL", "https://example.org/chat")]).unwrap_err().var, "PUBLIC_URL");
+        assert_eq!(config(&[("PUBLIC_URL", "ftp://example.org")]).unwrap_err().var, "PUBLIC_URL");
+    }
+
+    #[test]
+    fn bad_numbers_and_flags_are_refused() {
+        assert_eq!(config(&[("DATABASE_MAX_CONNECTIONS", "0")]).unwrap_err().var, "DATABASE_MAX_CONNECTIONS");
+        assert_eq!(config(&[("TRUST_PROXY", "maybe")]).unwrap_err().var, "TRUST_PROXY");
+        assert_eq!(config(&[("REDIS_URL", "http://x")]).unwrap_err().var, "REDIS_URL");
+        assert_eq!(config(&[("REDIS_PREFIX", "a b")]).unwrap_err().var, "REDIS_PREFIX");
+        assert_eq!(config(&[("LOG_FORMAT", "xml")]).unwrap_err().var, "LOG_FORMAT");
+    }
+
+    #[test]
+    fn passwords_are_never_printed() {
+        let err = config(&[("DATABASE_URL", "mysql://root:hunter2@localhost/db")]).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let config = config(&[("DATABASE_URL", "postgres://u:hunter2@h/db")]).unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn wildcard_bind_gives_a_browsable_public_url() {
+        let config = config(&[("LEPTOS_SITE_ADDR", "0.0.0.0:8080")]).unwrap();
+        assert_eq!(config.public_origin(), "http://localhost:8080");
+    }
+}

@@ -1,0 +1,63 @@
+//! What the server pushes to browsers about a room. The same types travel
+//! over the bus between server processes and over the socket to browsers.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{MessageId, RoomId, Seq, UnixMillis, UserId};
+
+/// One version of a message: as posted, as edited, or its tombstone.
+/// Every version carries the full message, so applying versions in any order
+/// (keeping the highest `version`) gives the same result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: MessageId,
+    pub room_id: RoomId,
+    /// Position in the room, fixed when the message is first posted.
+    pub seq: Seq,
+    /// The room event that produced this version (= `seq` until edited).
+    pub version: Seq,
+    /// `None` once the author deleted their account.
+    pub author: Option<Author>,
+    /// The text as typed (markdown source), empty once deleted.
+    pub body: String,
+    /// Sanitized HTML rendered from `body` on the server.
+    pub html: String,
+    /// Usernames mentioned with `@username`.
+    pub mentions: Vec<String>,
+    pub created_at: UnixMillis,
+    pub edited_at: Option<UnixMillis>,
+    pub deleted: bool,
+}
+
+/// Who wrote a message, as shown beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+}
+
+/// Something that happened in a room, fanned out to every process and
+/// every open socket subscribed to that room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RoomEvent {
+    /// A new message, an edit or a deletion (durable: stored in order).
+    Message(MessageView),
+    /// Someone is typing (ephemeral: lost if nobody listens).
+    Typing { room_id: RoomId, user: Author },
+    /// The set of members online changed (ephemeral).
+    Presence { room_id: RoomId, online: Vec<Author> },
+    /// Events may have been lost on the way to this process (a Redis
+    /// reconnect, a lagging receiver): subscribers reload from storage.
+    Resync { room_id: RoomId },
+}
+
+impl RoomEvent {
+    pub fn room_id(&self) -> RoomId {
+        match self {
+            Self::Message(message) => message.room_id,
+            Self::Typing { room_id, .. } | Self::Presence { room_id, .. } | Self::Resync { room_id } => *room_id,
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! Domain types of tchatche shared by the browser (WASM) and the server, and,
+//! behind the `server` feature, the one `Store` and the one `Bus` that the
+//! server, the app's server functions and the worker all use.
+//!
+//! # Layout
+//! - [`ids`]: typed identifiers and the time helpers every layer shares.
+//! - [`input`]: the vocabulary of input errors, translated by the app.
+//! - [`event`]: what travels from the server to browsers over the socket.
+//! - `config` (server): the typed configuration from the environment.
+//! - `store` (server): SQLite or PostgreSQL through sqlx.
+//! - `bus` (server): room fan-out and the durable queue, in-process or Redis.
+
+pub mod event;
+pub mod ids;
+pub mod input;
+
+#[cfg(feature = "server")]
+pub mod bus;
+#[cfg(feature = "server")]
+pub mod config;
+#[cfg(feature = "server")]
+pub mod error;
+#[cfg(feature = "server")]
+pub mod store;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+#[cfg(feature = "server")]
+pub use {
+    bus::Bus,
+    error::{Error, Result},
+    store::Store,
+};

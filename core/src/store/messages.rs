@@ -1,0 +1,183 @@
+//! Messages: the idempotent batch write used by the worker, and the reads
+//! behind history pages and catch-up.
+
+use std::collections::HashMap;
+
+use sqlx::{FromRow, QueryBuilder};
+
+use super::{Store, in_transaction, on_pool};
+use crate::{
+    Result,
+    event::{Author, MessageView},
+    ids::{MessageId, RoomId, Seq, UnixMillis, UserId},
+};
+
+/// A page of history, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessagePage {
+    pub messages: Vec<MessageView>,
+    /// Whether older messages exist before the first one.
+    pub has_older: bool,
+}
+
+#[derive(FromRow)]
+struct MessageRow {
+    id: MessageId,
+    room_id: RoomId,
+    seq: Seq,
+    version: Seq,
+    author_id: Option<UserId>,
+    username: Option<String>,
+    display_name: Option<String>,
+    body: String,
+    html: String,
+    mentions: String,
+    created_at: UnixMillis,
+    edited_at: Option<UnixMillis>,
+    deleted_at: Option<UnixMillis>,
+}
+
+impl From<MessageRow> for MessageView {
+    fn from(row: MessageRow) -> Self {
+        let author = match (row.author_id, row.username, row.display_name) {
+            (Some(id), Some(username), Some(display_name)) => Some(Author { id, username, display_name }),
+            _ => None,
+        };
+        Self {
+            id: row.id,
+            room_id: row.room_id,
+            seq: row.seq,
+            version: row.version,
+            author,
+            body: row.body,
+            html: row.html,
+            mentions: row.mentions.split_whitespace().map(str::to_owned).collect(),
+            created_at: row.created_at,
+            edited_at: row.edited_at,
+            deleted: row.deleted_at.is_some(),
+        }
+    }
+}
+
+const SELECT_MESSAGES: &str = "SELECT m.id, m.room_id, m.seq, m.version, m.author_id, u.username, u.display_name,
+            m.body, m.html, m.mentions, m.created_at, m.edited_at, m.deleted_at
+     FROM messages m LEFT JOIN users u ON u.id = m.author_id";
+
+/// Rows per multi-row INSERT: 11 parameters each stays far below SQLite's
+/// 32,766 and PostgreSQL's 65,535 bound parameters.
+const ROWS_PER_STATEMENT: usize = 500;
+
+impl Store {
+    /// Stores message versions in one transaction. Idempotent and order
+    /// independent: a version only replaces a stored one with a lower
+    /// `version`, and `seq` never changes once stored. Also advances each
+    /// room's counter and last activity.
+    pub async fn upsert_messages(&self, versions: &[MessageView]) -> Result<()> {
+        if versions.is_empty() {
+            return Ok(());
+        }
+        // One statement may not touch a row twice: keep each message's newest version.
+        let mut newest: HashMap<MessageId, &MessageView> = HashMap::with_capacity(versions.len());
+        for version in versions {
+            newest
+                .entry(version.id)
+                .and_modify(|kept| {
+                    if version.version > kept.version {
+                        *kept = version;
+                    }
+                })
+                .or_insert(version);
+        }
+        let mut rows: Vec<&MessageView> = newest.into_values().collect();
+        rows.sort_by_key(|m| (m.room_id, m.seq));
+
+        let mut rooms: HashMap<RoomId, (Seq, UnixMillis)> = HashMap::new();
+        for m in &rows {
+            let activity = m.edited_at.unwrap_or(m.created_at);
+            let entry = rooms.entry(m.room_id).or_insert((m.version, activity));
+            entry.0 = entry.0.max(m.version);
+            entry.1 = entry.1.max(activity);
+        }
+
+        in_transaction!(self, tx => {
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                let mut insert = QueryBuilder::new(
+                    "INSERT INTO messages (id, room_id, seq, version, author_id, body, html, mentions, created_at, edited_at, deleted_at) ",
+                );
+                insert.push_values(chunk, |mut row, m| {
+                    let deleted_at = m.deleted.then(|| m.edited_at.unwrap_or(m.created_at));
+                    row.push_bind(m.id)
+                        .push_bind(m.room_id)
+                        .push_bind(m.seq)
+                        .push_bind(m.version)
+                        .push_bind(m.author.as_ref().map(|a| a.id))
+                        .push_bind(m.body.as_str())
+                        .push_bind(m.html.as_str())
+                        .push_bind(m.mentions.join(" "))
+                        .push_bind(m.created_at)
+                        .push_bind(m.edited_at)
+                        .push_bind(deleted_at);
+                });
+                insert.push(
+                    " ON CONFLICT (id) DO UPDATE SET version = excluded.version, body = excluded.body,
+                      html = excluded.html, mentions = excluded.mentions, edited_at = excluded.edited_at,
+                      deleted_at = excluded.deleted_at
+                      WHERE messages.version < excluded.version",
+                );
+                insert.build().execute(&mut *tx).await?;
+            }
+            for (room_id, (seq, activity)) in &rooms {
+                sqlx::query(
+                    "UPDATE rooms SET
+                        last_seq = CASE WHEN last_seq < $2 THEN $2 ELSE last_seq END,
+                        last_activity_at = CASE WHEN last_activity_at < $3 THEN $3 ELSE last_activity_at END
+                     WHERE id = $1",
+                )
+                .bind(room_id)
+                .bind(seq)
+                .bind(activity)
+                .execute(&mut *tx)
+                .await?;
+            }
+        });
+        Ok(())
+    }
+
+    pub async fn message_by_id(&self, id: MessageId) -> Result<Option<MessageView>> {
+        let sql = format!("{SELECT_MESSAGES} WHERE m.id = $1");
+        let row = on_pool!(self, pool => sqlx::query_as::<_, MessageRow>(&sql).bind(id).fetch_optional(pool).await?);
+        Ok(row.map(MessageView::from))
+    }
+
+    /// Up to `limit` messages before `before` (or the latest when `None`),
+    /// oldest first: keyset paging on the room's seq, so pages never skip or
+    /// repeat a message however many arrive meanwhile.
+    pub async fn messages_before(&self, room: RoomId, before: Option<Seq>, limit: u32) -> Result<MessagePage> {
+        let sql = format!("{SELECT_MESSAGES} WHERE m.room_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3");
+        let before = before.unwrap_or(Seq(i64::MAX));
+        let fetch = i64::from(limit) + 1;
+        let mut rows = on_pool!(self, pool => sqlx::query_as::<_, MessageRow>(&sql)
+            .bind(room)
+            .bind(before)
+            .bind(fetch)
+            .fetch_all(pool)
+            .await?);
+        let has_older = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        rows.reverse();
+        Ok(MessagePage { messages: rows.into_iter().map(MessageView::from).collect(), has_older })
+    }
+
+    /// Every message version newer than `after` (new messages, edits and
+    /// deletions), in version order: what a reconnecting client missed.
+    pub async fn messages_changed_after(&self, room: RoomId, after: Seq, limit: u32) -> Result<Vec<MessageView>> {
+        let sql = format!("{SELECT_MESSAGES} WHERE m.room_id = $1 AND m.version > $2 ORDER BY m.version LIMIT $3");
+        let rows = on_pool!(self, pool => sqlx::query_as::<_, MessageRow>(&sql)
+            .bind(room)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?);
+        Ok(rows.into_iter().map(MessageView::from).collect())
+    }
+}

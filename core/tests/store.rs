@@ -1,0 +1,147 @@
+//! The Store against real databases: a SQLite file and PostgreSQL.
+
+use tchatche_core::{
+    Error, backend_tests,
+    event::MessageView,
+    ids::{Seq, UnixMillis},
+    input::InputError,
+    store::{NewRoom, NewUser, Role, Visibility},
+    testing::{TestEnv, draft},
+};
+
+fn stamped(mut message: MessageView, seq: i64) -> MessageView {
+    message.seq = Seq(seq);
+    message.version = Seq(seq);
+    message
+}
+
+backend_tests! {
+    /// A username is unique whatever its letter case.
+    async fn usernames_are_unique_case_insensitively(env: TestEnv) {
+        env.user("Alice").await;
+        let again = NewUser {
+            username: "aLICE".into(),
+            display_name: "Other".into(),
+            password_hash: "x".into(),
+            role: Role::User,
+        };
+        let err = env.store.create_user(&again).await.unwrap_err();
+        assert!(matches!(err, Error::Input { field: "username", error: InputError::Taken }), "{err:?}");
+    }
+
+    /// A room's slug is unique; its creator is its first member.
+    async fn room_slugs_are_unique(env: TestEnv) {
+        let owner = env.user("owner").await;
+        let room = env.room("general", &owner).await;
+        assert_eq!(env.store.room_by_slug("general").await.unwrap().unwrap().id, room.id);
+        let duplicate = NewRoom {
+            slug: "general".into(),
+            name: "General 2".into(),
+            description: String::new(),
+            visibility: Visibility::Public,
+            owner_id: owner.id,
+        };
+        let err = env.store.create_room(&duplicate).await.unwrap_err();
+        assert!(matches!(err, Error::Input { field: "slug", error: InputError::Taken }), "{err:?}");
+        let listed = env.store.public_rooms(10, 0).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].member_count, 1);
+    }
+
+    /// The directory lists public rooms only, most recently active first.
+    async fn directory_lists_public_rooms_only(env: TestEnv) {
+        let owner = env.user("owner").await;
+        env.room("first", &owner).await;
+        let hidden = NewRoom {
+            slug: "secret".into(),
+            name: "Secret".into(),
+            description: String::new(),
+            visibility: Visibility::Private,
+            owner_id: owner.id,
+        };
+        env.store.create_room(&hidden).await.unwrap();
+        let second = env.room("second", &owner).await;
+        env.store.upsert_messages(&[stamped(draft(&second, &owner, "hi"), 1)]).await.unwrap();
+        let slugs: Vec<String> = env.store.public_rooms(10, 0).await.unwrap().into_iter().map(|r| r.slug).collect();
+        assert_eq!(slugs, ["second", "first"]);
+    }
+
+    /// Writing the same version twice stores one message; a newer version
+    /// replaces it, an older one never does, and seq never changes.
+    async fn upserts_are_idempotent_and_keep_the_newest_version(env: TestEnv) {
+        let author = env.user("author").await;
+        let room = env.room("room", &author).await;
+        let original = stamped(draft(&room, &author, "first"), 1);
+        env.store.upsert_messages(&[original.clone()]).await.unwrap();
+        env.store.upsert_messages(&[original.clone()]).await.unwrap();
+
+        let mut edited = original.clone();
+        edited.version = Seq(5);
+        edited.body = "edited".into();
+        edited.edited_at = Some(UnixMillis::now());
+        let mut stale = original.clone();
+        stale.version = Seq(3);
+        stale.seq = Seq(99);
+        stale.body = "stale".into();
+        // Out of order, and in one batch with the older one after it.
+        env.store.upsert_messages(&[edited.clone(), stale]).await.unwrap();
+        env.store.upsert_messages(&[original.clone()]).await.unwrap();
+
+        let stored = env.store.message_by_id(original.id).await.unwrap().unwrap();
+        assert_eq!(stored.body, "edited");
+        assert_eq!(stored.seq, Seq(1));
+        assert_eq!(stored.version, Seq(5));
+        assert_eq!(stored.author.as_ref().unwrap().username, "author");
+        let page = env.store.messages_before(room.id, None, 50).await.unwrap();
+        assert_eq!(page.messages.len(), 1);
+        assert_eq!(env.store.room_last_seq(room.id).await.unwrap(), Seq(5));
+    }
+
+    /// Keyset pages walk back through history with no gap and no repeat.
+    async fn history_pages_have_no_gaps(env: TestEnv) {
+        let author = env.user("author").await;
+        let room = env.room("room", &author).await;
+        let messages: Vec<MessageView> =
+            (1..=120).map(|seq| stamped(draft(&room, &author, &format!("m{seq}")), seq)).collect();
+        env.store.upsert_messages(&messages).await.unwrap();
+
+        let mut seen = Vec::new();
+        let mut before = None;
+        loop {
+            let page = env.store.messages_before(room.id, before, 50).await.unwrap();
+            assert!(page.messages.windows(2).all(|w| w[0].seq < w[1].seq), "each page is oldest first");
+            seen.splice(0..0, page.messages.iter().map(|m| m.seq.0));
+            before = page.messages.first().map(|m| m.seq);
+            if !page.has_older {
+                break;
+            }
+        }
+        assert_eq!(seen, (1..=120).collect::<Vec<i64>>());
+    }
+
+    /// Catch-up returns new messages and changed ones, in version order.
+    async fn catch_up_includes_edits_and_deletions(env: TestEnv) {
+        let author = env.user("author").await;
+        let room = env.room("room", &author).await;
+        let first = stamped(draft(&room, &author, "one"), 1);
+        let second = stamped(draft(&room, &author, "two"), 2);
+        env.store.upsert_messages(&[first.clone(), second.clone()]).await.unwrap();
+        let mut deleted = first.clone();
+        deleted.version = Seq(3);
+        deleted.deleted = true;
+        deleted.body.clear();
+        env.store.upsert_messages(&[deleted]).await.unwrap();
+
+        let changed = env.store.messages_changed_after(room.id, Seq(1), 100).await.unwrap();
+        let versions: Vec<(i64, i64, bool)> = changed.iter().map(|m| (m.seq.0, m.version.0, m.deleted)).collect();
+        assert_eq!(versions, [(2, 2, false), (1, 3, true)]);
+        assert!(env.store.messages_changed_after(room.id, Seq(3), 100).await.unwrap().is_empty());
+    }
+
+    /// An unknown room has no counter to continue from.
+    async fn unknown_rooms_are_not_found(env: TestEnv) {
+        let err = env.store.room_last_seq(tchatche_core::ids::RoomId(999)).await.unwrap_err();
+        assert!(matches!(err, Error::NotFound("room")));
+        env.store.ping().await.unwrap();
+    }
+}

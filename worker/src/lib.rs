@@ -1,0 +1,125 @@
+//! The background pipeline of tchatche: takes message versions from the
+//! durable queue and stores them in batches.
+//!
+//! In Redis mode this runs as the `tchatche-worker` binary (any number of
+//! replicas, each a consumer of the stream's group); in embedded mode the
+//! server runs the same loop as a task. Tests step it with
+//! [`try_process_next`].
+
+use std::time::Duration;
+
+use tchatche_core::{
+    Error, Store,
+    bus::{Batch, Bus, DeadLetter, QueueConsumer},
+};
+use tokio_util::sync::CancellationToken;
+
+/// Most messages written in one transaction.
+pub const MAX_BATCH: usize = 512;
+/// How long one read waits for new messages before checking for shutdown.
+const POLL: Duration = Duration::from_millis(500);
+/// Pause after a failure, doubling up to `MAX_BACKOFF` while it lasts.
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// What one step of the worker did.
+#[derive(Debug, Default)]
+pub struct Step {
+    /// Message versions stored.
+    pub stored: usize,
+    /// Message versions the database refused (left for a retry, or set aside).
+    pub failed: usize,
+    /// Entries moved to the dead-letter stream.
+    pub dead: Vec<DeadLetter>,
+    /// The database was unreachable: nothing was counted against the messages.
+    pub database_down: bool,
+}
+
+/// Runs until `shutdown` is cancelled (and, in-process, the queue is closed
+/// and drained).
+pub async fn run_until_stopped(store: Store, bus: Bus, name: &str, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let mut consumer = bus.consumer(name).await?;
+    let in_process = !bus.is_redis();
+    tracing::info!(name, in_process, "worker started");
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        // In-process, the queue is closed at shutdown and drained to the end
+        // (posters are waiting); the stream keeps what is left for later.
+        if shutdown.is_cancelled() && !in_process {
+            break;
+        }
+        let step = tokio::select! {
+            step = try_process_next(&mut consumer, &store, POLL) => step,
+            () = shutdown.cancelled(), if !in_process => break,
+        };
+        match step {
+            Ok(step) if step.failed == 0 && !step.database_down => backoff = MIN_BACKOFF,
+            Ok(_) => backoff = pause(backoff, &shutdown).await,
+            Err(Error::ShuttingDown) => break,
+            Err(err) => {
+                tracing::error!(%err, "worker step failed");
+                backoff = pause(backoff, &shutdown).await;
+            }
+        }
+    }
+    if let QueueConsumer::Redis(consumer) = &consumer {
+        consumer.quit().await;
+    }
+    tracing::info!(name, "worker stopped");
+    Ok(())
+}
+
+async fn pause(backoff: Duration, shutdown: &CancellationToken) -> Duration {
+    tokio::select! {
+        () = tokio::time::sleep(backoff) => {}
+        () = shutdown.cancelled() => {}
+    }
+    (backoff * 2).min(MAX_BACKOFF)
+}
+
+/// Takes one batch (waiting up to `wait`) and stores it. A batch the
+/// database refuses is retried message by message, so one bad message never
+/// holds back the others.
+pub async fn try_process_next(consumer: &mut QueueConsumer, store: &Store, wait: Duration) -> Result<Step, Error> {
+    let batch = consumer.next_batch(MAX_BATCH, wait).await?;
+    if batch.is_empty() {
+        return Ok(Step::default());
+    }
+    let mut step = Step::default();
+    match store.upsert_messages(&batch.messages).await {
+        Ok(()) => {
+            step.stored = batch.len();
+            consumer.committed(batch).await?;
+        }
+        Err(err) if store.ping().await.is_err() => {
+            tracing::warn!(%err, "database unreachable; the batch waits");
+            step.database_down = true;
+            consumer.retry_later(batch, &err);
+        }
+        Err(err) if batch.len() == 1 => refused(consumer, batch, err, &mut step).await?,
+        Err(_) => {
+            for single in batch.split() {
+                match store.upsert_messages(&single.messages).await {
+                    Ok(()) => {
+                        step.stored += 1;
+                        consumer.committed(single).await?;
+                    }
+                    Err(err) => refused(consumer, single, err, &mut step).await?,
+                }
+            }
+        }
+    }
+    Ok(step)
+}
+
+async fn refused(consumer: &mut QueueConsumer, batch: Batch, err: Error, step: &mut Step) -> Result<(), Error> {
+    let ids: Vec<String> = batch.messages.iter().map(|m| m.id.to_string()).collect();
+    tracing::error!(%err, ?ids, "the database refused a message");
+    step.failed += batch.len();
+    let dead = consumer.failed(batch, &err).await?;
+    for letter in &dead {
+        tracing::error!(entry = %letter.entry_id, reason = %letter.reason, "message moved to the dead-letter stream");
+    }
+    step.dead.extend(dead);
+    Ok(())
+}

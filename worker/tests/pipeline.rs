@@ -1,0 +1,201 @@
+//! The message pipeline end to end on both backends: the bus sequences and
+//! fans out, the worker stores, storage reads it back.
+
+use std::time::Duration;
+
+use tchatche_core::{
+    backend_tests,
+    bus::{DraftKind, Received},
+    event::RoomEvent,
+    ids::Seq,
+    testing::{Backend, TestEnv, draft},
+};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+struct RunningWorker {
+    stop: CancellationToken,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+fn start_worker(env: &TestEnv) -> RunningWorker {
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(worker::run_until_stopped(env.store.clone(), env.bus.clone(), "test-worker", stop.clone()));
+    RunningWorker { stop, task }
+}
+
+impl RunningWorker {
+    async fn stop(self, env: &TestEnv) {
+        if env.backend == Backend::Embedded {
+            env.bus.shutdown().await;
+        }
+        self.stop.cancel();
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("worker stops within 10 s")
+            .expect("worker task")
+            .expect("worker result");
+    }
+}
+
+async fn next_event(subscription: &mut tchatche_core::bus::RoomSubscription) -> RoomEvent {
+    match tokio::time::timeout(Duration::from_secs(5), subscription.recv()).await.expect("an event within 5 s") {
+        Received::Event(event) => (*event).clone(),
+        other => panic!("expected an event, got {other:?}"),
+    }
+}
+
+/// Polls storage until the worker has written `count` messages.
+async fn wait_stored(env: &TestEnv, room: tchatche_core::ids::RoomId, count: usize) {
+    for _ in 0..100 {
+        if env.store.messages_before(room, None, 1000).await.unwrap().messages.len() >= count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the worker did not store {count} messages in 5 s");
+}
+
+backend_tests! {
+    /// A posted message is sequenced, reaches a subscriber and is stored.
+    async fn posts_flow_from_bus_to_subscribers_and_storage(env: TestEnv) {
+        let worker = start_worker(&env);
+        let alice = env.user("alice").await;
+        let room = env.room("room", &alice).await;
+        let mut subscription = env.bus.subscribe(room.id).await.unwrap();
+
+        let first = env.bus.submit(&env.store, draft(&room, &alice, "hello"), DraftKind::Post).await.unwrap();
+        let second = env.bus.submit(&env.store, draft(&room, &alice, "again"), DraftKind::Post).await.unwrap();
+        assert_eq!((first.seq, first.version), (Seq(1), Seq(1)));
+        assert_eq!(second.seq, Seq(2));
+
+        for expected in [&first, &second] {
+            match next_event(&mut subscription).await {
+                RoomEvent::Message(message) => assert_eq!(&message, expected),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        wait_stored(&env, room.id, 2).await;
+        let page = env.store.messages_before(room.id, None, 50).await.unwrap();
+        assert_eq!(page.messages, vec![first, second]);
+        worker.stop(&env).await;
+    }
+
+    /// Posting the same id twice (a retry) stores and fans out one message.
+    async fn a_retried_post_is_stored_once(env: TestEnv) {
+        let worker = start_worker(&env);
+        let alice = env.user("alice").await;
+        let room = env.room("room", &alice).await;
+        let post = draft(&room, &alice, "once");
+        let first = env.bus.submit(&env.store, post.clone(), DraftKind::Post).await.unwrap();
+        let again = env.bus.submit(&env.store, post.clone(), DraftKind::Post).await.unwrap();
+        assert_eq!(first.seq, again.seq);
+        wait_stored(&env, room.id, 1).await;
+        // Once stored, a retry still answers with the same message.
+        let later = env.bus.submit(&env.store, post.clone(), DraftKind::Post).await.unwrap();
+        assert_eq!(later.seq, first.seq);
+        let next = env.bus.submit(&env.store, draft(&room, &alice, "next"), DraftKind::Post).await.unwrap();
+        assert_eq!(next.seq, Seq(2), "a retry never takes a seq");
+        wait_stored(&env, room.id, 2).await;
+        assert_eq!(env.store.messages_before(room.id, None, 50).await.unwrap().messages.len(), 2);
+
+        // Someone else reusing the id is refused.
+        let mallory = env.user("mallory").await;
+        let mut stolen = draft(&room, &mallory, "mine");
+        stolen.id = post.id;
+        assert!(env.bus.submit(&env.store, stolen, DraftKind::Post).await.is_err());
+        worker.stop(&env).await;
+    }
+
+    /// An edit keeps the message's place and takes a new version.
+    async fn revisions_keep_seq_and_take_a_new_version(env: TestEnv) {
+        let worker = start_worker(&env);
+        let alice = env.user("alice").await;
+        let room = env.room("room", &alice).await;
+        let posted = env.bus.submit(&env.store, draft(&room, &alice, "typo"), DraftKind::Post).await.unwrap();
+        let mut edit = posted.clone();
+        edit.body = "fixed".into();
+        let edited = env.bus.submit(&env.store, edit, DraftKind::Revise).await.unwrap();
+        assert_eq!(edited.seq, posted.seq);
+        assert!(edited.version > posted.version);
+        for _ in 0..100 {
+            if env.store.message_by_id(posted.id).await.unwrap().is_some_and(|m| m.body == "fixed") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let stored = env.store.message_by_id(posted.id).await.unwrap().unwrap();
+        assert_eq!((stored.body.as_str(), stored.seq, stored.version), ("fixed", posted.seq, edited.version));
+        worker.stop(&env).await;
+    }
+
+    /// Ephemeral events reach subscribers of their room only.
+    async fn ephemeral_events_reach_their_room_only(env: TestEnv) {
+        let alice = env.user("alice").await;
+        let room = env.room("room", &alice).await;
+        let other = env.room("other", &alice).await;
+        let mut in_room = env.bus.subscribe(room.id).await.unwrap();
+        let mut in_other = env.bus.subscribe(other.id).await.unwrap();
+        let author = tchatche_core::event::Author { id: alice.id, username: "alice".into(), display_name: "A".into() };
+        env.bus.publish(RoomEvent::Typing { room_id: room.id, user: author.clone() }).await.unwrap();
+        assert_eq!(next_event(&mut in_room).await, RoomEvent::Typing { room_id: room.id, user: author });
+        assert!(tokio::time::timeout(Duration::from_millis(300), in_other.recv()).await.is_err());
+        drop(in_room);
+        assert_eq!(env.bus.local_subscribers(room.id), 0);
+    }
+
+    /// A stopped worker finishes cleanly; in-process, posts are then refused
+    /// instead of waiting forever.
+    async fn the_worker_stops_cleanly(env: TestEnv) {
+        let worker = start_worker(&env);
+        let alice = env.user("alice").await;
+        let room = env.room("room", &alice).await;
+        env.bus.submit(&env.store, draft(&room, &alice, "before"), DraftKind::Post).await.unwrap();
+        worker.stop(&env).await;
+        if env.backend == Backend::Embedded {
+            let refused = env.bus.submit(&env.store, draft(&room, &alice, "after"), DraftKind::Post).await;
+            assert!(matches!(refused, Err(tchatche_core::Error::ShuttingDown)), "{refused:?}");
+        }
+    }
+}
+
+/// Scaled mode: accepted messages are visible (pending) before the worker
+/// stores them, and the worker empties the pending set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaled_history_includes_messages_not_yet_stored() {
+    let env = TestEnv::scaled().await;
+    let alice = env.user("alice").await;
+    let room = env.room("room", &alice).await;
+    let posted = env.bus.submit(&env.store, draft(&room, &alice, "early"), DraftKind::Post).await.unwrap();
+    assert_eq!(env.bus.pending_messages(room.id).await.unwrap(), vec![posted.clone()]);
+    assert!(env.store.message_by_id(posted.id).await.unwrap().is_none());
+
+    let worker = start_worker(&env);
+    wait_stored(&env, room.id, 1).await;
+    for _ in 0..100 {
+        if env.bus.pending_messages(room.id).await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(env.bus.pending_messages(room.id).await.unwrap().is_empty());
+    worker.stop(&env).await;
+}
+
+/// Scaled mode: a second process' bus sees every message of the room, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaled_fan_out_reaches_other_processes() {
+    let env = TestEnv::scaled().await;
+    let other_process = env.another_bus().await;
+    let alice = env.user("alice").await;
+    let room = env.room("room", &alice).await;
+    let mut remote = other_process.subscribe(room.id).await.unwrap();
+    let mut sent = Vec::new();
+    for i in 0..20 {
+        sent.push(env.bus.submit(&env.store, draft(&room, &alice, &format!("m{i}")), DraftKind::Post).await.unwrap());
+    }
+    for expected in sent {
+        assert_eq!(next_event(&mut remote).await, RoomEvent::Message(expected));
+    }
+    other_process.shutdown().await;
+}
