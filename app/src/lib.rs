@@ -1,1 +1,83 @@
-//! placeholder
+//! Every page, component and server function of tchatche. Compiled twice:
+//! with `ssr` into the server (rendering HTML, running server functions) and
+//! with `hydrate` into the browser bundle (taking over that HTML).
+//!
+//! # Layout
+//! - [`shell`] and [`App`]: the document and the router.
+//! - `layout`: header, navigation, footer.
+//! - `theme`, `language`: the colour theme and the UI language, both chosen
+//!   by cookie on the server (no flash) and switchable with or without JS.
+//! - `pages`: one module per page.
+//! - `error`: the one error type of server functions.
+//! - `state` (ssr): what the server hands to every render and server function.
+
+// The `i18n` module generated from `locales/` by build.rs.
+include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
+
+pub mod error;
+pub mod language;
+pub mod layout;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod state;
+pub mod theme;
+
+use leptos::prelude::*;
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::{i18n::*, layout::Layout, pages::NotFound, theme::Theme};
+
+/// The HTML document around the app, rendered on the server only. The theme
+/// is written on `<html>` here, from the request's cookie, so the first
+/// paint already has the right colours.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let theme = Theme::current();
+    view! {
+        <!DOCTYPE html>
+        <html data-theme=theme.as_str()>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HashedStylesheet options=options.clone() id="leptos" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-white text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    theme::provide_theme();
+    // Lets browser tests (and curious people) know the page is interactive.
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <I18nContextProvider cookie_options=language::cookie_options()>
+            <Title formatter=|page: String| if page.is_empty() { "tchatche".to_owned() } else { format!("{page} · tchatche") } />
+            <Router>
+                <Layout>
+                    <Routes fallback=|| view! { <NotFound /> }>
+                        <Route path=path!("/") view=pages::HomePage ssr=SsrMode::Async />
+                    </Routes>
+                </Layout>
+            </Router>
+        </I18nContextProvider>
+    }
+}

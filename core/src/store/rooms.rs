@@ -1,45 +1,14 @@
 //! Rooms and the public directory.
 
-use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
 use super::{Store, on_pool};
+pub use crate::room::{RoomSummary, Visibility};
 use crate::{
     Error, Result,
     ids::{RoomId, Seq, UnixMillis, UserId},
     input::InputError,
 };
-
-/// Who can see a room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Visibility {
-    /// Listed in the directory, readable by anyone, joinable by anyone signed in.
-    Public,
-    /// Reached only through an invite link; invisible to everyone else.
-    Private,
-}
-
-impl Visibility {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Public => "public",
-            Self::Private => "private",
-        }
-    }
-}
-
-impl TryFrom<String> for Visibility {
-    type Error = String;
-
-    fn try_from(value: String) -> Result<Self, String> {
-        match value.as_str() {
-            "public" => Ok(Self::Public),
-            "private" => Ok(Self::Private),
-            _ => Err(format!("unknown visibility {value:?}")),
-        }
-    }
-}
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Room {
@@ -54,16 +23,6 @@ pub struct Room {
     pub last_seq: Seq,
     pub last_activity_at: UnixMillis,
     pub created_at: UnixMillis,
-}
-
-/// A row of the public directory.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow, Serialize, Deserialize)]
-pub struct RoomSummary {
-    pub slug: String,
-    pub name: String,
-    pub description: String,
-    pub member_count: i64,
-    pub last_activity_at: UnixMillis,
 }
 
 /// A validated room to create.

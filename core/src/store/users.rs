@@ -1,46 +1,14 @@
 //! Accounts.
 
-use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
 use super::{Store, on_pool};
+pub use crate::user::Role;
 use crate::{
     Error, Result,
     ids::{UnixMillis, UserId},
     input::InputError,
 };
-
-/// What a person may do beyond talking.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    User,
-    Moderator,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::User => "user",
-            Self::Moderator => "moderator",
-            Self::Admin => "admin",
-        }
-    }
-}
-
-impl TryFrom<String> for Role {
-    type Error = String;
-
-    fn try_from(value: String) -> Result<Self, String> {
-        match value.as_str() {
-            "user" => Ok(Self::User),
-            "moderator" => Ok(Self::Moderator),
-            "admin" => Ok(Self::Admin),
-            _ => Err(format!("unknown role {value:?}")),
-        }
-    }
-}
 
 #[derive(Debug, Clone, FromRow)]
 pub struct User {

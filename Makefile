@@ -1,0 +1,48 @@
+# tchatche: two commands do everything.
+#   make run    build and run on embedded defaults (SQLite + in-process bus)
+#   make test   every test: unit, integration (SQLite, PostgreSQL, Redis), browser
+# Both install what is missing first (scripts/install-tools.sh).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# How the release binary finds the site cargo-leptos built.
+SITE_ENV := LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=tchatche LEPTOS_ENV=PROD
+SERVER_CRATES := -p tchatche-core -p worker -p server
+
+.PHONY: help
+help:
+	@echo "make run     build and run tchatche on embedded defaults"
+	@echo "make test    run every test (needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379)"
+	@echo "make bench   run the benchmarks (release build)"
+	@echo "make dev     cargo leptos watch, rebuilding on every change"
+
+.PHONY: tools
+tools:
+	@scripts/install-tools.sh
+
+.PHONY: build
+build: tools
+	cargo leptos build --release
+
+.PHONY: run
+run: build
+	$(SITE_ENV) ./target/release/tchatche
+
+.PHONY: dev
+dev: tools
+	cargo leptos watch
+
+.PHONY: test
+test:
+	@scripts/install-tools.sh --browser
+	@scripts/check-services.sh
+	cargo test $(SERVER_CRATES) --features tchatche-core/test-support
+	cargo check -p frontend --target wasm32-unknown-unknown
+	cargo leptos build --release
+	cd end2end && npm test
+
+.PHONY: bench
+bench: build
+	@scripts/check-services.sh
+	cargo bench -p server

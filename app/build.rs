@@ -1,0 +1,19 @@
+//! Generates the `i18n` module from `locales/*.json` (leptos_i18n).
+
+use std::{error::Error, path::PathBuf};
+
+use leptos_i18n_build::{Config, ParseOptions, TranslationsInfos};
+
+fn main() -> Result<(), Box<dyn Error>> {
+    println!("cargo::rerun-if-changed=build.rs");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is set by cargo")?).join("i18n");
+    // The first locale is the default, used when nothing else matches.
+    let config = Config::new("en")?
+        .add_locale("fr")?
+        .parse_options(ParseOptions::default().interpolate_display(true));
+    let translations = TranslationsInfos::parse(config)?;
+    translations.emit_diagnostics();
+    translations.rerun_if_locales_changed();
+    translations.generate_i18n_module(out)?;
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! The one error type of server functions. Each variant names the HTTP
+//! status it answers with; internal detail is logged on the server and never
+//! sent. The browser shows each variant as a translated sentence.
+
+use leptos::{prelude::*, server_fn::codec::JsonEncoding};
+use serde::{Deserialize, Serialize};
+use tchatche_core::input::InputError;
+
+/// One field that broke one of its rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub error: InputError,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// 400: some fields broke their rules; shown next to each field.
+    #[error("invalid input: {0:?}")]
+    Invalid(Vec<FieldError>),
+    /// 401: the action needs a signed-in person.
+    #[error("sign-in required")]
+    Unauthorized,
+    /// 403: signed in, but not allowed (also a refused cross-site request).
+    #[error("forbidden")]
+    Forbidden,
+    /// 404: does not exist, or is not visible to this person.
+    #[error("not found")]
+    NotFound,
+    /// 429: too many attempts; try again after this many seconds.
+    #[error("rate limited for {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    /// 500: a failure on our side, logged with its detail.
+    #[error("internal error")]
+    Internal,
+    /// The request did not complete (network, decoding): client side.
+    #[error("request failed: {0}")]
+    Request(String),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, error: InputError) -> Self {
+        Self::Invalid(vec![FieldError { field: field.to_owned(), error }])
+    }
+
+    /// The error for one field, if it is among the invalid ones.
+    pub fn field(&self, name: &str) -> Option<InputError> {
+        match self {
+            Self::Invalid(fields) => fields.iter().find(|f| f.field == name).map(|f| f.error),
+            _ => None,
+        }
+    }
+
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            Self::Invalid(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Internal | Self::Request(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::Request(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::*;
+
+    impl From<tchatche_core::Error> for AppError {
+        fn from(err: tchatche_core::Error) -> Self {
+            use tchatche_core::Error;
+            match err {
+                Error::Input { field, error } => Self::invalid(field, error),
+                Error::NotFound(_) => Self::NotFound,
+                err => {
+                    tracing::error!(%err, "request failed");
+                    Self::Internal
+                }
+            }
+        }
+    }
+
+    impl From<ServerFnErrorErr> for AppError {
+        fn from(err: ServerFnErrorErr) -> Self {
+            tracing::error!(%err, "server function plumbing failed");
+            Self::Internal
+        }
+    }
+
+    impl axum::response::IntoResponse for AppError {
+        fn into_response(self) -> axum::response::Response {
+            (self.status(), self.to_string()).into_response()
+        }
+    }
+
+    /// Sets the response status of the current server function or page to
+    /// match an error it is about to return.
+    pub fn with_status(err: AppError) -> AppError {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(err.status());
+            if let AppError::RateLimited { retry_after_secs } = &err {
+                response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*retry_after_secs));
+            }
+        }
+        err
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use ssr::with_status;
+
+/// A translated, human sentence for an error.
+#[component]
+pub fn ErrorText(error: AppError) -> impl IntoView {
+    use crate::i18n::*;
+    let i18n = use_i18n();
+    match error {
+        AppError::Invalid(_) => t!(i18n, error_invalid).into_any(),
+        AppError::Unauthorized => t!(i18n, error_unauthorized).into_any(),
+        AppError::Forbidden => t!(i18n, error_forbidden).into_any(),
+        AppError::NotFound => t!(i18n, error_not_found).into_any(),
+        AppError::RateLimited { retry_after_secs } => t!(i18n, error_rate_limited, seconds = retry_after_secs).into_any(),
+        AppError::Internal => t!(i18n, error_internal).into_any(),
+        AppError::Request(_) => t!(i18n, error_request).into_any(),
+    }
+}
+
+/// A translated sentence for one broken input rule.
+#[component]
+pub fn InputErrorText(error: InputError) -> impl IntoView {
+    use crate::i18n::*;
+    let i18n = use_i18n();
+    match error {
+        InputError::Required => t!(i18n, input_required).into_any(),
+        InputError::TooShort { min } => t!(i18n, input_too_short, min).into_any(),
+        InputError::TooLong { max } => t!(i18n, input_too_long, max).into_any(),
+        InputError::InvalidCharacters => t!(i18n, input_invalid_characters).into_any(),
+        InputError::Taken => t!(i18n, input_taken).into_any(),
+        InputError::CommonPassword => t!(i18n, input_common_password).into_any(),
+        InputError::SameAsUsername => t!(i18n, input_same_as_username).into_any(),
+        InputError::Malformed => t!(i18n, input_malformed).into_any(),
+    }
+}

@@ -1,0 +1,84 @@
+//! The UI language: leptos_i18n picks it on the server from its cookie,
+//! else `Accept-Language`, and writes `<html lang dir>`. The switcher posts a
+//! form without JavaScript and switches in place with it.
+
+use leptos::{prelude::*, server_fn::ServerFn};
+
+use crate::{error::AppError, i18n::*};
+
+/// leptos_i18n's cookie (its default name).
+pub const COOKIE: &str = "i18n_pref_locale";
+const ONE_YEAR_MS: i64 = 365 * 24 * 3600 * 1000;
+
+/// One cookie path for the server and the browser, else the browser keeps
+/// one cookie per directory and the language seems to revert.
+pub fn cookie_options() -> leptos_i18n::context::CookieOptions<Locale> {
+    leptos_i18n::context::CookieOptions::<Locale>::default()
+        .path("/")
+        .max_age(ONE_YEAR_MS)
+}
+
+/// Reads one cookie from request headers.
+#[cfg(feature = "ssr")]
+pub fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Stores the language choice; a plain form post is redirected back.
+#[server(endpoint = "set_locale")]
+pub async fn set_locale(locale: String) -> Result<(), AppError> {
+    use crate::error::with_status;
+    let locale: Locale = locale
+        .parse()
+        .map_err(|()| with_status(AppError::invalid("locale", tchatche_core::input::InputError::Malformed)))?;
+    let cookie = format!("{COOKIE}={locale}; Path=/; Max-Age={}; SameSite=Lax", ONE_YEAR_MS / 1000);
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    response.append_header(
+        http::header::SET_COOKIE,
+        http::HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?,
+    );
+    Ok(())
+}
+
+/// One button per language, each in its own form.
+#[component]
+pub fn LanguageSwitcher() -> impl IntoView {
+    let i18n = use_i18n();
+    let languages = Locale::get_all().iter().copied().map(move |locale| {
+        let active = move || i18n.get_locale() == locale;
+        view! {
+            <form
+                method="post"
+                action=SetLocale::PATH
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    i18n.set_locale(locale);
+                }
+            >
+                <input type="hidden" name="locale" value=locale.as_str() />
+                <button
+                    type="submit"
+                    lang=locale.as_str()
+                    aria-pressed=move || active().to_string()
+                    class="h-9 rounded-md px-2 text-sm font-medium uppercase text-slate-600 hover:bg-slate-100 aria-pressed:bg-slate-900 aria-pressed:text-white focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-pressed:bg-slate-100 dark:aria-pressed:text-slate-900"
+                    title=td_string!(locale, language_name)
+                    data-testid=format!("language-{}", locale.as_str())
+                >
+                    {locale.as_str()}
+                </button>
+            </form>
+        }
+    });
+    view! {
+        <div role="group" aria-label=move || t_string!(i18n, language_label) class="flex items-center gap-0.5">
+            {languages.collect_view()}
+        </div>
+    }
+}

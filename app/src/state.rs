@@ -1,0 +1,31 @@
+//! What the server hands to every page render and server function (as the
+//! router state, which leptos_axum provides as context).
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::*;
+use tchatche_core::{Bus, Store, config::Config};
+
+#[derive(Clone)]
+pub struct AppState {
+    /// Where the compiled site lives and how it is named (cargo-leptos).
+    pub leptos_options: LeptosOptions,
+    /// The parsed environment: public URL, modes, limits.
+    pub config: Arc<Config>,
+    /// Accounts, rooms, messages.
+    pub store: Store,
+    /// Room fan-out and the durable message queue.
+    pub bus: Bus,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The state, inside a server function or a server render.
+pub fn app_state() -> AppState {
+    expect_context::<AppState>()
+}

@@ -1,0 +1,142 @@
+//! Rate limits, per scope and key (an address, an account, a person).
+//!
+//! In-process with `governor` (GCRA); in scaled mode the same algorithm runs
+//! in Redis, so every server process shares the counters.
+
+use std::{
+    collections::HashMap,
+    num::NonZeroU32,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use fred::prelude::*;
+use governor::{DefaultKeyedRateLimiter, RateLimiter, clock::Clock};
+
+use crate::Result;
+
+/// What is limited. Each scope has one quota, chosen here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Sign-in attempts from one client address.
+    SignInAddress,
+    /// Sign-in attempts on one account from browsers it never signed in on.
+    SignInAccount,
+    /// Sign-in attempts on one account from one browser it signed in on before.
+    SignInKnownDevice,
+    /// Accounts created from one client address.
+    SignUpAddress,
+    /// Messages posted by one person.
+    Post,
+}
+
+/// `burst` events at once, then one more every `period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub burst: u32,
+    pub period: Duration,
+}
+
+impl Scope {
+    pub fn quota(self) -> Quota {
+        let quota = |burst, secs| Quota { burst, period: Duration::from_secs(secs) };
+        match self {
+            Self::SignInAddress => quota(20, 6),
+            Self::SignInAccount => quota(5, 60),
+            Self::SignInKnownDevice => quota(10, 30),
+            Self::SignUpAddress => quota(5, 720),
+            Self::Post => Quota { burst: 10, period: Duration::from_secs(1) },
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::SignInAddress => "signin-address",
+            Self::SignInAccount => "signin-account",
+            Self::SignInKnownDevice => "signin-device",
+            Self::SignUpAddress => "signup-address",
+            Self::Post => "post",
+        }
+    }
+}
+
+/// One hit of a key over its allowance: wait this long before trying again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryAfter(pub Duration);
+
+impl RetryAfter {
+    /// Whole seconds, rounded up, for a `Retry-After` header.
+    pub fn secs(self) -> u64 {
+        self.0.as_millis().div_ceil(1000).max(1) as u64
+    }
+}
+
+#[derive(Clone)]
+pub enum Limiter {
+    Local(Arc<Mutex<HashMap<Scope, Arc<DefaultKeyedRateLimiter<String>>>>>),
+    Redis { pool: Pool, prefix: String },
+}
+
+/// GCRA on one key: the stored value is the theoretical arrival time (ms)
+/// of the next event. KEYS: the key. ARGV: period (ms), burst.
+const GCRA_LUA: &str = r#"
+local now_parts = redis.call('TIME')
+local now = now_parts[1] * 1000 + math.floor(now_parts[2] / 1000)
+local period = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local next_tat = tat + period
+local allowed_at = next_tat - period * burst
+if allowed_at > now then return allowed_at - now end
+redis.call('SET', KEYS[1], next_tat, 'PX', next_tat - now)
+return 0
+"#;
+
+impl Limiter {
+    pub fn in_process() -> Self {
+        Self::Local(Arc::default())
+    }
+
+    pub async fn connect_redis(url: &url::Url, prefix: &str) -> Result<Self> {
+        let pool = Builder::from_config(Config::from_url(url.as_str())?)
+            .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
+            .build_pool(2)?;
+        pool.init().await?;
+        Ok(Self::Redis { pool, prefix: prefix.to_owned() })
+    }
+
+    /// Counts one event for `key` in `scope`; refused when its allowance is
+    /// spent, with how long to wait.
+    pub async fn hit(&self, scope: Scope, key: &str) -> Result<Result<(), RetryAfter>> {
+        let quota = scope.quota();
+        match self {
+            Self::Local(limiters) => {
+                let limiter = limiters
+                    .lock()
+                    .expect("limiter lock poisoned")
+                    .entry(scope)
+                    .or_insert_with(|| {
+                        let burst = NonZeroU32::new(quota.burst).expect("a burst of at least one");
+                        let gcra = governor::Quota::with_period(quota.period).expect("a non-zero period");
+                        Arc::new(RateLimiter::keyed(gcra.allow_burst(burst)))
+                    })
+                    .clone();
+                if limiter.len() > 100_000 {
+                    limiter.retain_recent();
+                }
+                Ok(limiter
+                    .check_key(&key.to_owned())
+                    .map_err(|not_until| RetryAfter(not_until.wait_time_from(limiter.clock().now()))))
+            }
+            Self::Redis { pool, prefix } => {
+                let redis_key = format!("{prefix}:limit:{}:{key}", scope.name());
+                let wait_ms: i64 = pool
+                    .next()
+                    .eval(GCRA_LUA, vec![redis_key], vec![quota.period.as_millis() as i64, i64::from(quota.burst)])
+                    .await?;
+                Ok(if wait_ms > 0 { Err(RetryAfter(Duration::from_millis(wait_ms as u64))) } else { Ok(()) })
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The tchatche server: axum around the Leptos app.
+//!
+//! # Layout
+//! - [`run`]: start-up and graceful shutdown of the whole process (HTTP
+//!   server, and in embedded mode the worker task).
+//! - [`router`]: every route and layer; tests call it directly.
+//! - `health`: `GET /healthz`.
+//! - `security`: the same-origin rule for state-changing requests, and
+//!   security headers.
+//! - `assets`: cache headers for the compiled site.
+//! - `telemetry`: logging.
+
+mod assets;
+mod health;
+mod security;
+pub mod telemetry;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+pub use app::state::AppState;
+use app::{App, shell};
+use axum::{Router, routing::get};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tchatche_core::{Bus, Store, config::Config};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::{compression::CompressionLayer, trace::TraceLayer};
+
+/// Connects storage and the bus for this configuration.
+pub async fn connect(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<AppState> {
+    let store = Store::connect(&config.database_url, config.database_max_connections)
+        .await
+        .with_context(|| format!("opening the database {:?}", config.database_url))?;
+    let bus = match &config.redis_url {
+        Some(url) => Bus::connect_redis(url, &config.redis_prefix).await.context("connecting to Redis")?,
+        None => Bus::in_process(),
+    };
+    Ok(AppState { leptos_options, config: Arc::new(config), store, bus })
+}
+
+/// Every route and layer of the server.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .nest_service(
+            &format!("/{}", state.leptos_options.site_pkg_dir),
+            assets::hashed_assets(&state.leptos_options),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::same_origin_writes))
+        .layer(security::headers())
+        .layer(CompressionLayer::new().br(true).gzip(true))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` is cancelled, then stops accepting requests,
+/// lets the ones in flight finish, drains the embedded worker and closes
+/// connections.
+pub async fn run(state: AppState, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let worker = state.config.embedded_worker.then(|| {
+        let (store, bus, stop) = (state.store.clone(), state.bus.clone(), shutdown.clone());
+        let name = state.config.worker_name.clone();
+        tokio::spawn(async move { worker::run_until_stopped(store, bus, &name, stop).await })
+    });
+
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await?;
+
+    // No request is in flight any more: the queue can close and drain.
+    state.bus.shutdown().await;
+    if let Some(worker) = worker {
+        match tokio::time::timeout(Duration::from_secs(10), worker).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(err))) => tracing::error!(%err, "worker failed"),
+            Ok(Err(err)) => tracing::error!(%err, "worker task panicked"),
+            Err(_) => tracing::error!("worker did not stop within 10 s"),
+        }
+    }
+    state.store.close().await;
+    Ok(())
+}
+
+/// Leptos' options from its `LEPTOS_*` variables, with the listen address
+/// from our configuration. Hashed asset names are used whenever cargo-leptos
+/// left its hash file beside the binary, so running the binary directly works.
+pub fn leptos_options(config: &Config) -> anyhow::Result<LeptosOptions> {
+    let mut options = get_configuration(None).context("reading the LEPTOS_* variables")?.leptos_options;
+    options.site_addr = config.listen_addr;
+    if options.output_name.is_empty() {
+        options.output_name = "tchatche".into();
+    }
+    let beside_binary = std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.join(&*options.hash_file)));
+    if beside_binary.is_some_and(|path| path.exists()) {
+        options.hash_files = true;
+    }
+    Ok(options)
+}
+
+/// Cancels `shutdown` on SIGTERM or SIGINT.
+pub async fn stop_on_signal(shutdown: CancellationToken) {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("stop signal received; finishing requests in flight");
+    shutdown.cancel();
+}

@@ -1,0 +1,129 @@
+//! The HTTP surface of the shell on both backends: pages, status codes,
+//! headers, cookies, the same-origin rule and graceful shutdown.
+
+mod common;
+
+use common::{TestApp, spawn_app};
+use reqwest::{StatusCode, header};
+use tchatche_core::{backend_tests, testing::TestEnv};
+
+async fn get(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    let mut request = app.client.get(app.at(path));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    (status, headers, response.text().await.unwrap())
+}
+
+backend_tests! {
+    /// /healthz answers 200 while the database answers, 503 once it is gone.
+    async fn health_follows_the_database(env: TestEnv) {
+        let app = spawn_app(env).await;
+        let (status, _, body) = get(&app, "/healthz", &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("\"database\":\"ok\""), "{body}");
+        app.env.store.close().await;
+        let (status, _, body) = get(&app, "/healthz", &[]).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    }
+
+    /// The home page is rendered on the server, in the reader's language.
+    async fn home_is_server_rendered_in_the_negotiated_language(env: TestEnv) {
+        let app = spawn_app(env).await;
+        let (status, headers, html) = get(&app, "/", &[("accept-language", "de-DE,fr;q=0.8,en;q=0.5")]).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+        assert!(html.contains("Salons publics"), "French chosen from Accept-Language");
+        assert!(html.contains(r#"lang="fr""#) && html.contains(r#"dir="ltr""#));
+        assert!(html.contains(r#"data-theme="system""#));
+
+        // The cookie wins over the header.
+        let (_, _, html) = get(&app, "/", &[("accept-language", "fr"), ("cookie", "i18n_pref_locale=en")]).await;
+        assert!(html.contains("Public rooms") && html.contains(r#"lang="en""#));
+        app.stop().await;
+    }
+
+    /// Unknown pages answer 404 with a page; an unknown theme cookie falls back.
+    async fn unknown_pages_are_404(env: TestEnv) {
+        let app = spawn_app(env).await;
+        let (status, _, html) = get(&app, "/nothing/here", &[("cookie", "theme=purple")]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(html.contains("Page not found"));
+        assert!(html.contains(r#"data-theme="system""#));
+        app.stop().await;
+    }
+
+    /// The theme form sets a cookie and goes back; a forged origin is refused.
+    async fn theme_choice_is_a_same_origin_form_post(env: TestEnv) {
+        let app = spawn_app(env).await;
+        let response = app.post_form("/api/set_theme", &[("theme", "dark")]).await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        assert_eq!(response.headers()[header::LOCATION], app.at("/").as_str());
+        let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
+        assert!(cookie.starts_with("theme=dark;") && cookie.contains("Path=/"), "{cookie}");
+        let (_, _, html) = get(&app, "/", &[]).await;
+        assert!(html.contains(r#"data-theme="dark""#), "the server renders the stored theme");
+
+        let forged = app
+            .client
+            .post(app.at("/api/set_theme"))
+            .header("origin", "https://evil.example")
+            .form(&[("theme", "light")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+        assert!(forged.headers().get(header::SET_COOKIE).is_none());
+        let cross_site = app
+            .client
+            .post(app.at("/api/set_theme"))
+            .header("sec-fetch-site", "cross-site")
+            .form(&[("theme", "light")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+        app.stop().await;
+    }
+
+    /// A bad theme or language value is refused with 400 and changes nothing.
+    async fn bad_preferences_are_refused(env: TestEnv) {
+        let app = spawn_app(env).await;
+        for (path, field, value) in [("/api/set_theme", "theme", "purple"), ("/api/set_locale", "locale", "xx")] {
+            let response = app
+                .client
+                .post(app.at(path))
+                .header("origin", &app.url)
+                .header("accept", "application/json")
+                .form(&[(field, value)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{path}");
+            assert!(response.headers().get(header::SET_COOKIE).is_none());
+            let body = response.text().await.unwrap();
+            assert!(body.contains("Malformed"), "{body}");
+        }
+        let response = app.post_form("/api/set_locale", &[("locale", "fr")]).await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let (_, _, html) = get(&app, "/", &[]).await;
+        assert!(html.contains(r#"lang="fr""#));
+        app.stop().await;
+    }
+
+    /// Responses are compressed and carry the protective headers.
+    async fn responses_are_compressed_and_hardened(env: TestEnv) {
+        let app = spawn_app(env).await;
+        for encoding in ["br", "gzip"] {
+            let (_, headers, _) = get(&app, "/", &[("accept-encoding", encoding)]).await;
+            assert_eq!(headers[header::CONTENT_ENCODING], encoding);
+        }
+        let (_, headers, _) = get(&app, "/", &[]).await;
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["x-frame-options"], "DENY");
+        assert!(headers.contains_key(header::REFERRER_POLICY));
+        app.stop().await;
+    }
+}
