@@ -13,11 +13,47 @@ pub struct FieldError {
     pub error: InputError,
 }
 
+/// A refused form: what is wrong with it, and what was typed (never a
+/// password), so the form comes back filled in, even without JavaScript.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct InvalidForm {
+    pub errors: Vec<FieldError>,
+    pub kept: Vec<(String, String)>,
+}
+
+impl InvalidForm {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a field's error (the first one found for it wins).
+    pub fn check<T>(&mut self, field: &str, result: Result<T, InputError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                if !self.errors.iter().any(|e| e.field == field) {
+                    self.errors.push(FieldError { field: field.to_owned(), error });
+                }
+                None
+            }
+        }
+    }
+
+    pub fn keep(mut self, field: &str, value: &str) -> Self {
+        self.kept.push((field.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// 400: some fields broke their rules; shown next to each field.
-    #[error("invalid input: {0:?}")]
-    Invalid(Vec<FieldError>),
+    #[error("invalid input: {:?}", .0.errors)]
+    Invalid(InvalidForm),
     /// 401: the action needs a signed-in person.
     #[error("sign-in required")]
     Unauthorized,
@@ -40,14 +76,33 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: &str, error: InputError) -> Self {
-        Self::Invalid(vec![FieldError { field: field.to_owned(), error }])
+        Self::Invalid(InvalidForm { errors: vec![FieldError { field: field.to_owned(), error }], kept: Vec::new() })
     }
 
     /// The error for one field, if it is among the invalid ones.
     pub fn field(&self, name: &str) -> Option<InputError> {
         match self {
-            Self::Invalid(fields) => fields.iter().find(|f| f.field == name).map(|f| f.error),
+            Self::Invalid(form) => form.errors.iter().find(|f| f.field == name).map(|f| f.error),
             _ => None,
+        }
+    }
+
+    /// What was typed in a field of a refused form.
+    pub fn kept(&self, name: &str) -> Option<String> {
+        match self {
+            Self::Invalid(form) => form.kept.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()),
+            _ => None,
+        }
+    }
+
+    /// Keeps typed values in an input error (other errors are unchanged).
+    pub fn keeping(self, kept: &[(&str, &str)]) -> Self {
+        match self {
+            Self::Invalid(mut form) => {
+                form.kept.extend(kept.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+                Self::Invalid(form)
+            }
+            other => other,
         }
     }
 
@@ -103,21 +158,32 @@ mod ssr {
         }
     }
 
-    /// Sets the response status of the current server function or page to
-    /// match an error it is about to return.
+    /// Sets the response status of the current server function to match an
+    /// error it is about to return. A plain form post (no JavaScript) is
+    /// left to server_fn's redirect back to the form, which then shows the
+    /// error: a browser would show a bare 4xx page instead.
     pub fn with_status(err: AppError) -> AppError {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return err };
+        if let AppError::RateLimited { retry_after_secs } = &err {
+            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*retry_after_secs));
+        }
+        if !is_html_form_post() {
             response.set_status(err.status());
-            if let AppError::RateLimited { retry_after_secs } = &err {
-                response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*retry_after_secs));
-            }
         }
         err
+    }
+
+    /// Whether the request is a browser's own form submission (it asks for
+    /// an HTML page back), as opposed to the server-function client.
+    pub fn is_html_form_post() -> bool {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.headers.get(http::header::ACCEPT)?.to_str().ok().map(|a| a.contains("text/html")))
+            .unwrap_or(false)
     }
 }
 
 #[cfg(feature = "ssr")]
-pub use ssr::with_status;
+pub use ssr::{is_html_form_post, with_status};
 
 /// A translated, human sentence for an error.
 #[component]
@@ -149,5 +215,8 @@ pub fn InputErrorText(error: InputError) -> impl IntoView {
         InputError::CommonPassword => t!(i18n, input_common_password).into_any(),
         InputError::SameAsUsername => t!(i18n, input_same_as_username).into_any(),
         InputError::Malformed => t!(i18n, input_malformed).into_any(),
+        InputError::BadCredentials => t!(i18n, input_bad_credentials).into_any(),
+        InputError::WrongPassword => t!(i18n, input_wrong_password).into_any(),
+        InputError::AccountDisabled => t!(i18n, input_account_disabled).into_any(),
     }
 }

@@ -20,6 +20,13 @@ pub enum InputError {
     SameAsUsername,
     /// Something that must parse (a date, an id, a URL) did not.
     Malformed,
+    /// Sign-in: this username and password do not match an account (the
+    /// same answer whether or not the account exists).
+    BadCredentials,
+    /// The current password given to confirm a change is wrong.
+    WrongPassword,
+    /// Sign-in: the account was disabled by an administrator.
+    AccountDisabled,
 }
 
 /// Counts characters as people do (Unicode scalar values), not bytes.
