@@ -8,7 +8,7 @@ SHELL := /bin/bash
 
 # How the release binary finds the site cargo-leptos built.
 SITE_ENV := LEPTOS_SITE_ROOT=target/site LEPTOS_SITE_PKG_DIR=pkg LEPTOS_OUTPUT_NAME=tchatche LEPTOS_ENV=PROD
-SERVER_CRATES := -p tchatche-core -p worker -p server
+SERVER_CRATES := -p tchatche-core -p app -p worker -p server
 
 .PHONY: help
 help:
@@ -37,7 +37,7 @@ dev: tools
 test:
 	@scripts/install-tools.sh --browser
 	@scripts/check-services.sh
-	cargo test $(SERVER_CRATES) --features tchatche-core/test-support
+	cargo test $(SERVER_CRATES) --features tchatche-core/test-support,app/ssr
 	cargo check -p frontend --target wasm32-unknown-unknown
 	cargo leptos build --release
 	cd end2end && npm test

@@ -51,6 +51,8 @@ export default defineConfig({
       LEPTOS_OUTPUT_NAME: "tchatche",
       LEPTOS_ENV: "PROD",
       RUST_LOG: "warn",
+      // Tests give each browser context its own X-Forwarded-For address.
+      TRUST_PROXY: "true",
     },
   },
 });

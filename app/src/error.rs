@@ -6,6 +6,9 @@ use leptos::{prelude::*, server_fn::codec::JsonEncoding};
 use serde::{Deserialize, Serialize};
 use tchatche_core::input::InputError;
 
+/// The last answer of a form's action: nothing yet, done, or refused.
+pub type Outcome = Signal<Option<Result<(), AppError>>>;
+
 /// One field that broke one of its rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {

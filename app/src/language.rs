@@ -31,19 +31,27 @@ pub fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-/// Stores the language choice; a plain form post is redirected back.
+/// The `Set-Cookie` value that makes `locale` this browser's language.
+pub fn locale_cookie(locale: Locale) -> String {
+    format!("{COOKIE}={locale}; Path=/; Max-Age={}; SameSite=Lax", ONE_YEAR_MS / 1000)
+}
+
+/// Stores the language choice (on the account too, when signed in); a plain
+/// form post is redirected back.
 #[server(endpoint = "set_locale")]
 pub async fn set_locale(locale: String) -> Result<(), AppError> {
     use crate::error::with_status;
     let locale: Locale = locale
         .parse()
         .map_err(|()| with_status(AppError::invalid("locale", tchatche_core::input::InputError::Malformed)))?;
-    let cookie = format!("{COOKIE}={locale}; Path=/; Max-Age={}; SameSite=Lax", ONE_YEAR_MS / 1000);
     let response = expect_context::<leptos_axum::ResponseOptions>();
     response.append_header(
         http::header::SET_COOKIE,
-        http::HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?,
+        http::HeaderValue::from_str(&locale_cookie(locale)).map_err(|_| AppError::Internal)?,
     );
+    if let Some(user) = crate::auth::session::current_user().await? {
+        crate::state::app_state().store.set_preferences(user.id, Some(locale.as_str()), user.theme.as_deref()).await?;
+    }
     Ok(())
 }
 
@@ -60,6 +68,10 @@ pub fn LanguageSwitcher() -> impl IntoView {
                 on:submit=move |ev| {
                     ev.prevent_default();
                     i18n.set_locale(locale);
+                    // Also remembered on the account, when signed in.
+                    leptos::task::spawn_local(async move {
+                        let _ = set_locale(locale.as_str().to_owned()).await;
+                    });
                 }
             >
                 <input type="hidden" name="locale" value=locale.as_str() />

@@ -2,9 +2,14 @@
 //! controls; the main landmark; the footer.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_location};
 
-use crate::{i18n::*, language::LanguageSwitcher, theme::ThemeToggle};
+use crate::{
+    auth::{SignOutButton, use_viewer},
+    i18n::*,
+    language::LanguageSwitcher,
+    theme::ThemeToggle,
+};
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -32,6 +37,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                         >
                             {t!(i18n, nav_home)}
                         </A>
+                        <AccountNav />
                         <ThemeToggle />
                         <LanguageSwitcher />
                     </nav>
@@ -47,5 +53,53 @@ pub fn Layout(children: Children) -> impl IntoView {
                 </div>
             </footer>
         </div>
+    }
+}
+
+const NAV_LINK: &str = "rounded-md px-2.5 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 dark:text-slate-200 dark:hover:bg-slate-800";
+
+/// Sign-in and sign-up links, or the signed-in person and sign-out.
+#[component]
+fn AccountNav() -> impl IntoView {
+    let i18n = use_i18n();
+    let viewer = use_viewer().viewer;
+    let location = use_location();
+    // Come back here after signing in (but not to the sign-in page itself).
+    let here = move || {
+        let path = location.pathname.get();
+        if path == "/signin" || path == "/signup" {
+            "/".to_owned()
+        } else {
+            format!("{path}{}", location.search.get())
+        }
+    };
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                match viewer.await {
+                    Ok(Some(viewer)) => {
+                        view! {
+                            <A href="/settings" attr:class=format!("{NAV_LINK} flex items-center gap-2") attr:data-testid="account-link">
+                                <img src=viewer.avatar_url alt="" width="24" height="24" class="h-6 w-6 rounded-full bg-slate-200" />
+                                <span class="max-w-32 truncate">{viewer.display_name}</span>
+                            </A>
+                            <SignOutButton />
+                        }
+                            .into_any()
+                    }
+                    _ => {
+                        view! {
+                            <A href=move || format!("/signin?next={}", crate::auth::urlencode(&here())) attr:class=NAV_LINK>
+                                {t!(i18n, nav_signin)}
+                            </A>
+                            <A href=move || format!("/signup?next={}", crate::auth::urlencode(&here())) attr:class=NAV_LINK>
+                                {t!(i18n, nav_signup)}
+                            </A>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
     }
 }

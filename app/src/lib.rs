@@ -7,17 +7,23 @@
 //! - `layout`: header, navigation, footer.
 //! - `theme`, `language`: the colour theme and the UI language, both chosen
 //!   by cookie on the server (no flash) and switchable with or without JS.
-//! - `pages`: one module per page.
+//! - `auth`: accounts and sessions: sign-up, sign-in, sign-out.
+//! - `settings`: the settings page.
+//! - `pages`: the other pages.
+//! - `components`: form fields and other shared pieces.
 //! - `error`: the one error type of server functions.
 //! - `state` (ssr): what the server hands to every render and server function.
 
 // The `i18n` module generated from `locales/` by build.rs.
 include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 
+pub mod auth;
+pub mod components;
 pub mod error;
 pub mod language;
 pub mod layout;
 pub mod pages;
+pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod theme;
@@ -61,6 +67,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     theme::provide_theme();
+    auth::provide_viewer();
     // Lets browser tests (and curious people) know the page is interactive.
     #[cfg(feature = "hydrate")]
     Effect::new(|_| {
@@ -75,6 +82,9 @@ pub fn App() -> impl IntoView {
                 <Layout>
                     <Routes fallback=|| view! { <NotFound /> }>
                         <Route path=path!("/") view=pages::HomePage ssr=SsrMode::Async />
+                        <Route path=path!("/signin") view=auth::SignInPage ssr=SsrMode::Async />
+                        <Route path=path!("/signup") view=auth::SignUpPage ssr=SsrMode::Async />
+                        <Route path=path!("/settings") view=settings::SettingsPage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>
             </Router>

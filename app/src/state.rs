@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::prelude::*;
-use tchatche_core::{Bus, Store, config::Config};
+use tchatche_core::{Bus, Store, config::Config, limits::Limiter};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,6 +17,9 @@ pub struct AppState {
     pub store: Store,
     /// Room fan-out and the durable message queue.
     pub bus: Bus,
+    /// Rate limits (sign-in, sign-up, posting), shared through Redis when
+    /// there is one.
+    pub limiter: Limiter,
 }
 
 impl FromRef<AppState> for LeptosOptions {

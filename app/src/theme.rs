@@ -88,7 +88,8 @@ pub fn provide_theme() {
     provide_context(theme);
 }
 
-/// Stores the theme choice in a cookie; a plain form post is redirected back.
+/// Stores the theme choice in a cookie (and on the account, when signed in);
+/// a plain form post is redirected back.
 #[server(endpoint = "set_theme")]
 pub async fn set_theme(theme: String) -> Result<(), AppError> {
     use crate::error::with_status;
@@ -97,6 +98,9 @@ pub async fn set_theme(theme: String) -> Result<(), AppError> {
     let response = expect_context::<leptos_axum::ResponseOptions>();
     let cookie = http::HeaderValue::from_str(&theme.cookie()).map_err(|_| AppError::Internal)?;
     response.append_header(http::header::SET_COOKIE, cookie);
+    if let Some(user) = crate::auth::session::current_user().await? {
+        crate::state::app_state().store.set_preferences(user.id, user.locale.as_deref(), Some(theme.as_str())).await?;
+    }
     Ok(())
 }
 
@@ -122,7 +126,12 @@ pub fn ThemeToggle() -> impl IntoView {
             action=SetTheme::PATH
             on:submit=move |ev| {
                 ev.prevent_default();
-                theme.update(|t| *t = t.next());
+                let next = theme.get_untracked().next();
+                theme.set(next);
+                // Also remembered on the account, when signed in.
+                leptos::task::spawn_local(async move {
+                    let _ = set_theme(next.as_str().to_owned()).await;
+                });
             }
         >
             <input type="hidden" name="theme" value=move || theme.get().next().as_str() />

@@ -10,6 +10,7 @@
 //! - `config` (server): the typed configuration from the environment.
 //! - `store` (server): SQLite or PostgreSQL through sqlx.
 //! - `bus` (server): room fan-out and the durable queue, in-process or Redis.
+//! - `password` (server): argon2id hashing; `limits` (server): rate limits.
 
 pub mod event;
 pub mod ids;
@@ -23,6 +24,10 @@ pub mod bus;
 pub mod config;
 #[cfg(feature = "server")]
 pub mod error;
+#[cfg(feature = "server")]
+pub mod limits;
+#[cfg(feature = "server")]
+pub mod password;
 #[cfg(feature = "server")]
 pub mod store;
 #[cfg(feature = "test-support")]

@@ -107,6 +107,18 @@ impl TestEnv {
             .expect("test configuration")
     }
 
+    /// A rate limiter on this environment's backend (Redis in scaled mode,
+    /// under the same prefix, so it is cleaned up with the rest).
+    pub async fn limiter(&self) -> crate::limits::Limiter {
+        match &self._cleanup {
+            Cleanup::Embedded(_) => crate::limits::Limiter::in_process(),
+            Cleanup::Scaled { redis_prefix, .. } => {
+                let url = url::Url::parse(&redis_url()).expect("Redis URL");
+                crate::limits::Limiter::connect_redis(&url, redis_prefix).await.expect("Redis limiter")
+            }
+        }
+    }
+
     /// A second bus on the same transport, as another server process has.
     pub async fn another_bus(&self) -> Bus {
         match &self._cleanup {

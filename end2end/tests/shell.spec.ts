@@ -1,5 +1,5 @@
-import { expect, test } from "@playwright/test";
-import { jsEnabled, markWindow, ready, watchConsole, windowIsMarked } from "./support";
+import { expect } from "@playwright/test";
+import { jsEnabled, markWindow, ready, test, watchConsole, windowIsMarked } from "./support";
 
 test.describe("the shell", () => {
   test("the home page is in the server's HTML", async ({ page, request }, info) => {

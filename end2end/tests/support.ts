@@ -1,4 +1,34 @@
-import { expect, type Page, type TestInfo } from "@playwright/test";
+import { test as base, expect, type Page, type TestInfo } from "@playwright/test";
+
+/**
+ * Each test is a different client address (the server trusts X-Forwarded-For
+ * in these tests), so per-address rate limits apply per test, as for people.
+ */
+export const test = base.extend({
+  context: async ({ context }, use) => {
+    const ip = `10.${rand(256)}.${rand(256)}.${rand(254) + 1}`;
+    await context.setExtraHTTPHeaders({ "x-forwarded-for": ip });
+    await use(context);
+  },
+});
+
+const rand = (n: number) => Math.floor(Math.random() * n);
+
+/** A username no other test uses. */
+export const uniqueName = (prefix: string) => `${prefix}_${Date.now().toString(36)}${rand(1000)}`;
+
+export const PASSWORD = "correct horse battery staple";
+
+/** Signs up through the form, as a person would. */
+export async function signUp(page: Page, info: TestInfo, username: string, displayName = username) {
+  await page.goto("/signup");
+  await ready(page, info);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Display name").fill(displayName);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Create my account" }).click();
+  await expect(page.getByTestId("account-link")).toContainText(displayName);
+}
 
 export const jsEnabled = (info: TestInfo) => info.project.name === "js";
 

@@ -5,14 +5,20 @@
 //!   server, and in embedded mode the worker task).
 //! - [`router`]: every route and layer; tests call it directly.
 //! - `health`: `GET /healthz`.
+//! - `sessions`: the tower-sessions layer and its store (database or Redis).
+//! - `avatars`: avatar upload and serving.
+//! - `admin`: the `tchatche admin …` commands.
 //! - `security`: the same-origin rule for state-changing requests, and
 //!   security headers.
 //! - `assets`: cache headers for the compiled site.
 //! - `telemetry`: logging.
 
+pub mod admin;
 mod assets;
+pub mod avatars;
 mod health;
 mod security;
+mod sessions;
 pub mod telemetry;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -20,10 +26,14 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context;
 pub use app::state::AppState;
 use app::{App, shell};
-use axum::{Router, routing::get};
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    routing::{get, post},
+};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use tchatche_core::{Bus, Store, config::Config};
+use tchatche_core::{Bus, Store, config::Config, limits::Limiter};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::{compression::CompressionLayer, trace::TraceLayer};
@@ -33,30 +43,42 @@ pub async fn connect(config: Config, leptos_options: LeptosOptions) -> anyhow::R
     let store = Store::connect(&config.database_url, config.database_max_connections)
         .await
         .with_context(|| format!("opening the database {:?}", config.database_url))?;
-    let bus = match &config.redis_url {
-        Some(url) => Bus::connect_redis(url, &config.redis_prefix).await.context("connecting to Redis")?,
-        None => Bus::in_process(),
+    let (bus, limiter) = match &config.redis_url {
+        Some(url) => (
+            Bus::connect_redis(url, &config.redis_prefix).await.context("connecting to Redis")?,
+            Limiter::connect_redis(url, &config.redis_prefix).await.context("connecting to Redis")?,
+        ),
+        None => (Bus::in_process(), Limiter::in_process()),
     };
-    Ok(AppState { leptos_options, config: Arc::new(config), store, bus })
+    Ok(AppState { leptos_options, config: Arc::new(config), store, bus, limiter })
 }
 
 /// Every route and layer of the server.
-pub fn router(state: AppState) -> Router {
+pub async fn router(state: AppState) -> anyhow::Result<Router> {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
-    Router::new()
+    let sessions = sessions::Sessions::connect(&state.config, &state.store).await.context("opening the session store")?;
+    tokio::spawn(sessions.clone().delete_expired_forever());
+    let router = Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/avatars/{username}", get(avatars::serve))
+        .route(
+            "/settings/avatar",
+            post(avatars::upload).layer(DefaultBodyLimit::max(avatars::MAX_REQUEST_BYTES)),
+        )
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .nest_service(
             &format!("/{}", state.leptos_options.site_pkg_dir),
             assets::hashed_assets(&state.leptos_options),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(sessions.layer(&state.config))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::same_origin_writes))
         .layer(security::headers())
         .layer(CompressionLayer::new().br(true).gzip(true))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    Ok(router)
 }
 
 /// Serves until `shutdown` is cancelled, then stops accepting requests,
@@ -69,7 +91,7 @@ pub async fn run(state: AppState, listener: TcpListener, shutdown: CancellationT
         tokio::spawn(async move { worker::run_until_stopped(store, bus, &name, stop).await })
     });
 
-    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(state.clone()).await?.into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await?;
 
     // No request is in flight any more: the queue can close and drain.

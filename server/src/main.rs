@@ -15,6 +15,11 @@ struct Cli {
 enum Command {
     /// Run the web server (the default).
     Serve,
+    /// Account administration (first admin, roles, disabling, deleting).
+    Admin {
+        #[command(subcommand)]
+        command: server::admin::AdminCommand,
+    },
     /// Exit 0 when the local server answers /healthz with 200 (for container
     /// health checks: the image has no curl).
     Healthcheck,
@@ -34,6 +39,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Healthcheck => healthcheck(&config).await,
+        Command::Admin { command } => server::admin::run(&config, command).await,
     }
 }
 

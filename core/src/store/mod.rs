@@ -19,7 +19,7 @@ use sqlx::{
 
 pub use messages::MessagePage;
 pub use rooms::{NewRoom, Room, RoomSummary, Visibility};
-pub use users::{NewUser, Role, User};
+pub use users::{Avatar, NewUser, Role, User, fnv1a};
 
 use crate::{Result, config::DatabaseUrl};
 

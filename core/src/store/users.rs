@@ -1,9 +1,9 @@
-//! Accounts.
+//! Accounts, their avatars and the browsers they sign in on.
 
 use sqlx::FromRow;
 
-use super::{Store, on_pool};
 pub use crate::user::Role;
+use super::{Store, on_pool};
 use crate::{
     Error, Result,
     ids::{UnixMillis, UserId},
@@ -18,6 +18,15 @@ pub struct User {
     #[sqlx(try_from = "String")]
     pub role: Role,
     pub created_at: UnixMillis,
+    /// Moves on when every session of the account must end (password
+    /// change, disabling): sessions carry the epoch they started in.
+    pub session_epoch: i64,
+    pub disabled: bool,
+    /// Preferred UI language and theme, if chosen.
+    pub locale: Option<String>,
+    pub theme: Option<String>,
+    /// The avatar's ETag, when one was uploaded (versions its URL).
+    pub avatar_version: Option<String>,
 }
 
 /// A validated sign-up, with the password already hashed.
@@ -29,31 +38,156 @@ pub struct NewUser {
     pub role: Role,
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, role, created_at";
+/// An uploaded avatar, as stored.
+#[derive(Debug, Clone, FromRow)]
+pub struct Avatar {
+    pub image: Vec<u8>,
+    pub etag: String,
+}
+
+const SELECT_USERS: &str = "SELECT u.id, u.username, u.display_name, u.role, u.created_at, u.session_epoch, u.disabled,
+            u.locale, u.theme, a.etag AS avatar_version
+     FROM users u LEFT JOIN avatars a ON a.user_id = u.id";
+
+fn taken_username(err: sqlx::Error) -> Error {
+    match Error::from(err) {
+        err if err.is_unique_violation() => Error::input("username", InputError::Taken),
+        err => err,
+    }
+}
 
 impl Store {
     /// Creates an account; a username taken in any letter case is refused.
     pub async fn create_user(&self, new: &NewUser) -> Result<User> {
-        let sql = format!(
-            "INSERT INTO users (username, display_name, password_hash, role, created_at)
-             VALUES ($1, $2, $3, $4, $5) RETURNING {USER_COLUMNS}"
-        );
-        let result = on_pool!(self, pool => sqlx::query_as::<_, User>(&sql)
+        let insert = "INSERT INTO users (username, display_name, password_hash, role, created_at)
+                      VALUES ($1, $2, $3, $4, $5) RETURNING id";
+        let id: UserId = on_pool!(self, pool => sqlx::query_scalar(insert)
             .bind(&new.username)
             .bind(&new.display_name)
             .bind(&new.password_hash)
             .bind(new.role.as_str())
             .bind(UnixMillis::now())
             .fetch_one(pool)
-            .await);
-        result.map_err(|err| match Error::from(err) {
-            err if err.is_unique_violation() => Error::input("username", InputError::Taken),
-            err => err,
-        })
+            .await
+            .map_err(taken_username)?);
+        self.user_by_id(id).await?.ok_or(Error::NotFound("user"))
     }
 
     pub async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
-        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let sql = format!("{SELECT_USERS} WHERE u.id = $1");
         Ok(on_pool!(self, pool => sqlx::query_as::<_, User>(&sql).bind(id).fetch_optional(pool).await?))
     }
+
+    /// Finds an account by username, whatever its letter case.
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        let sql = format!("{SELECT_USERS} WHERE lower(u.username) = lower($1)");
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, User>(&sql).bind(username).fetch_optional(pool).await?))
+    }
+
+    /// The account and its password hash, for signing in.
+    pub async fn credentials(&self, username: &str) -> Result<Option<(User, String)>> {
+        let Some(user) = self.user_by_username(username).await? else { return Ok(None) };
+        let sql = "SELECT password_hash FROM users WHERE id = $1";
+        let hash: Option<String> =
+            on_pool!(self, pool => sqlx::query_scalar(sql).bind(user.id).fetch_optional(pool).await?);
+        Ok(hash.map(|hash| (user, hash)))
+    }
+
+    /// Replaces the hash of the same password (new parameters).
+    pub async fn set_password_hash(&self, id: UserId, hash: &str) -> Result<()> {
+        self.update_user(id, "UPDATE users SET password_hash = $2 WHERE id = $1", hash).await
+    }
+
+    /// Sets a new password and ends every session of the account; returns
+    /// the new session epoch (for the session that made the change).
+    pub async fn change_password(&self, id: UserId, hash: &str) -> Result<i64> {
+        let sql = "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1 WHERE id = $1
+                   RETURNING session_epoch";
+        let epoch: Option<i64> =
+            on_pool!(self, pool => sqlx::query_scalar(sql).bind(id).bind(hash).fetch_optional(pool).await?);
+        epoch.ok_or(Error::NotFound("user"))
+    }
+
+    pub async fn set_display_name(&self, id: UserId, name: &str) -> Result<()> {
+        self.update_user(id, "UPDATE users SET display_name = $2 WHERE id = $1", name).await
+    }
+
+    pub async fn set_preferences(&self, id: UserId, locale: Option<&str>, theme: Option<&str>) -> Result<()> {
+        let sql = "UPDATE users SET locale = $2, theme = $3 WHERE id = $1";
+        let done = on_pool!(self, pool => sqlx::query(sql).bind(id).bind(locale).bind(theme).execute(pool).await?.rows_affected());
+        if done == 0 { Err(Error::NotFound("user")) } else { Ok(()) }
+    }
+
+    pub async fn set_role(&self, id: UserId, role: Role) -> Result<()> {
+        self.update_user(id, "UPDATE users SET role = $2 WHERE id = $1", role.as_str()).await
+    }
+
+    /// Disables (ending every session at once) or re-enables an account.
+    pub async fn set_disabled(&self, id: UserId, disabled: bool) -> Result<()> {
+        let sql = "UPDATE users SET disabled = $2, session_epoch = session_epoch + 1 WHERE id = $1";
+        let done = on_pool!(self, pool => sqlx::query(sql).bind(id).bind(disabled).execute(pool).await?.rows_affected());
+        if done == 0 { Err(Error::NotFound("user")) } else { Ok(()) }
+    }
+
+    /// Deletes an account. Its messages stay, unattributed (author NULL);
+    /// its avatar, memberships and remembered devices go with it.
+    pub async fn delete_user(&self, id: UserId) -> Result<()> {
+        let done = on_pool!(self, pool => sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(pool).await?.rows_affected());
+        if done == 0 { Err(Error::NotFound("user")) } else { Ok(()) }
+    }
+
+    /// Accounts whose username or display name contains `search`, by username.
+    pub async fn search_users(&self, search: &str, limit: i64) -> Result<Vec<User>> {
+        let sql = format!(
+            "{SELECT_USERS} WHERE lower(u.username) LIKE $1 ESCAPE '\\' OR lower(u.display_name) LIKE $1 ESCAPE '\\'
+             ORDER BY lower(u.username) LIMIT $2"
+        );
+        let pattern = format!("%{}%", like_escape(&search.to_lowercase()));
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, User>(&sql).bind(pattern).bind(limit).fetch_all(pool).await?))
+    }
+
+    async fn update_user(&self, id: UserId, sql: &str, value: &str) -> Result<()> {
+        let done = on_pool!(self, pool => sqlx::query(sql).bind(id).bind(value).execute(pool).await?.rows_affected());
+        if done == 0 { Err(Error::NotFound("user")) } else { Ok(()) }
+    }
+
+    /// Stores an avatar (already re-encoded); its ETag is derived from the bytes.
+    pub async fn set_avatar(&self, id: UserId, image: &[u8]) -> Result<()> {
+        let etag = format!("\"{:016x}\"", fnv1a(image));
+        let sql = "INSERT INTO avatars (user_id, image, etag, updated_at) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (user_id) DO UPDATE SET image = excluded.image, etag = excluded.etag,
+                   updated_at = excluded.updated_at";
+        on_pool!(self, pool => { sqlx::query(sql).bind(id).bind(image).bind(&etag).bind(UnixMillis::now()).execute(pool).await?; });
+        Ok(())
+    }
+
+    pub async fn avatar(&self, username: &str) -> Result<Option<Avatar>> {
+        let sql = "SELECT a.image, a.etag FROM avatars a JOIN users u ON u.id = a.user_id WHERE lower(u.username) = lower($1)";
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, Avatar>(sql).bind(username).fetch_optional(pool).await?))
+    }
+
+    /// Remembers that the account signed in on the browser holding `token`.
+    pub async fn remember_device(&self, id: UserId, token: &str) -> Result<()> {
+        let now = UnixMillis::now();
+        let sql = "INSERT INTO known_devices (user_id, token, created_at, last_used_at) VALUES ($1, $2, $3, $3)
+                   ON CONFLICT (user_id, token) DO UPDATE SET last_used_at = excluded.last_used_at";
+        on_pool!(self, pool => { sqlx::query(sql).bind(id).bind(token).bind(now).execute(pool).await?; });
+        Ok(())
+    }
+
+    pub async fn is_known_device(&self, id: UserId, token: &str) -> Result<bool> {
+        let sql = "SELECT COUNT(*) FROM known_devices WHERE user_id = $1 AND token = $2";
+        let count: i64 = on_pool!(self, pool => sqlx::query_scalar(sql).bind(id).bind(token).fetch_one(pool).await?);
+        Ok(count > 0)
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern.
+fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// FNV-1a: a stable fingerprint (ETags), the same in every process.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
 }

@@ -1,0 +1,96 @@
+//! Accounts: who is signed in, signing up, in and out.
+//!
+//! Every form posts to a server function, so it works without JavaScript;
+//! once hydrated, fields are checked as they are typed and nothing reloads.
+
+mod forms;
+#[cfg(feature = "ssr")]
+pub mod session;
+
+pub use forms::{SignInPage, SignOutButton, SignUpPage, urlencode};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use tchatche_core::{ids::UserId, user::Role};
+
+use crate::error::AppError;
+
+/// The signed-in person, as pages see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub id: UserId,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Changes whenever the avatar does, so browsers may cache it for long.
+    pub avatar_url: String,
+}
+
+/// The avatar address of a person; `version` busts caches after a change.
+pub fn avatar_url(username: &str, version: Option<&str>) -> String {
+    match version {
+        Some(version) => format!("/avatars/{username}?v={version}"),
+        None => format!("/avatars/{username}"),
+    }
+}
+
+/// Who is signed in (nobody: `None`).
+#[server(endpoint = "viewer")]
+pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
+    Ok(session::current_user().await?.map(|user| Viewer {
+        avatar_url: avatar_url(&user.username, user.avatar_version.as_deref()),
+        id: user.id,
+        username: user.username,
+        display_name: user.display_name,
+        role: user.role,
+    }))
+}
+
+/// Every page can ask who is signed in; `refresh` reloads it after signing
+/// in or out, or a profile change, without a page load.
+#[derive(Clone, Copy)]
+pub struct ViewerContext {
+    pub viewer: Resource<Result<Option<Viewer>, AppError>>,
+    refresh: RwSignal<u32>,
+}
+
+impl ViewerContext {
+    pub fn refresh(&self) {
+        self.refresh.update(|n| *n += 1);
+    }
+}
+
+pub fn provide_viewer() {
+    let refresh = RwSignal::new(0);
+    let viewer = Resource::new(move || refresh.get(), |_| current_viewer());
+    provide_context(ViewerContext { viewer, refresh });
+}
+
+pub fn use_viewer() -> ViewerContext {
+    expect_context::<ViewerContext>()
+}
+
+/// Where to send someone after signing in: only a path on this site, never
+/// another site (`//evil.example`, `/\evil.example`) nor a script.
+pub fn safe_return_path(next: Option<&str>) -> String {
+    let next = next.unwrap_or("/").trim();
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control() || c == '\\')
+        && next.len() <= 1024;
+    if local { next.to_owned() } else { "/".to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return_path;
+
+    #[test]
+    fn only_same_site_paths_are_return_targets() {
+        assert_eq!(safe_return_path(Some("/r/general?before=12")), "/r/general?before=12");
+        assert_eq!(safe_return_path(None), "/");
+        for hostile in ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/a\nb", ""] {
+            assert_eq!(safe_return_path(Some(hostile)), "/", "{hostile:?}");
+        }
+    }
+}
