@@ -112,6 +112,9 @@ impl AppError {
     pub fn status(&self) -> http::StatusCode {
         use http::StatusCode;
         match self {
+            Self::Invalid(form) if form.errors.iter().any(|e| matches!(e.error, InputError::TooFast { .. })) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::Invalid(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
@@ -167,8 +170,16 @@ mod ssr {
     /// error: a browser would show a bare 4xx page instead.
     pub fn with_status(err: AppError) -> AppError {
         let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return err };
-        if let AppError::RateLimited { retry_after_secs } = &err {
-            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*retry_after_secs));
+        let retry_after = match &err {
+            AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            AppError::Invalid(form) => form.errors.iter().find_map(|e| match e.error {
+                InputError::TooFast { retry_after_secs } => Some(retry_after_secs),
+                _ => None,
+            }),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            response.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
         }
         if !is_html_form_post() {
             response.set_status(err.status());
@@ -221,5 +232,6 @@ pub fn InputErrorText(error: InputError) -> impl IntoView {
         InputError::BadCredentials => t!(i18n, input_bad_credentials).into_any(),
         InputError::WrongPassword => t!(i18n, input_wrong_password).into_any(),
         InputError::AccountDisabled => t!(i18n, input_account_disabled).into_any(),
+        InputError::TooFast { retry_after_secs } => t!(i18n, input_too_fast, seconds = retry_after_secs).into_any(),
     }
 }

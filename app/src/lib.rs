@@ -8,11 +8,14 @@
 //! - `theme`, `language`: the colour theme and the UI language, both chosen
 //!   by cookie on the server (no flash) and switchable with or without JS.
 //! - `auth`: accounts and sessions: sign-up, sign-in, sign-out.
+//! - `rooms`: rooms, invitations and the conversation page (live).
 //! - `settings`: the settings page.
 //! - `pages`: the other pages.
 //! - `components`: form fields and other shared pieces.
 //! - `error`: the one error type of server functions.
 //! - `state` (ssr): what the server hands to every render and server function.
+
+#![recursion_limit = "256"]
 
 // The `i18n` module generated from `locales/` by build.rs.
 include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
@@ -23,6 +26,7 @@ pub mod error;
 pub mod language;
 pub mod layout;
 pub mod pages;
+pub mod rooms;
 pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -85,6 +89,11 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/signin") view=auth::SignInPage ssr=SsrMode::Async />
                         <Route path=path!("/signup") view=auth::SignUpPage ssr=SsrMode::Async />
                         <Route path=path!("/settings") view=settings::SettingsPage ssr=SsrMode::Async />
+                        <Route path=path!("/rooms/new") view=rooms::NewRoomPage ssr=SsrMode::Async />
+                        <Route path=path!("/r/:slug") view=rooms::RoomPage ssr=SsrMode::Async />
+                        <Route path=path!("/r/:slug/settings") view=rooms::RoomSettingsPage ssr=SsrMode::Async />
+                        <Route path=path!("/invite/:token") view=rooms::InvitePage ssr=SsrMode::Async />
+                        <Route path=path!("/u/:username") view=pages::ProfilePage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>
             </Router>

@@ -61,3 +61,35 @@ impl RoomEvent {
         }
     }
 }
+
+/// What a browser sends over its socket (`GET /ws`, JSON text frames).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// Follow a room. With `after`, first receive every version newer than
+    /// it (what was missed); without, only what happens from now on.
+    Subscribe { room: RoomId, after: Option<Seq> },
+    Unsubscribe { room: RoomId },
+    /// The person is typing in the room (members only; sent at most every
+    /// few seconds).
+    Typing { room: RoomId },
+    /// The person has read the room up to `seq`.
+    Read { room: RoomId, seq: Seq },
+    /// Keeps the connection alive through proxies; answered with `Pong`.
+    Ping,
+}
+
+/// What the server sends over a socket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "frame", content = "data", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// The subscription is live; `member` says whether the viewer may post,
+    /// and `online` who of the members is here (members only see it).
+    Subscribed { room: RoomId, member: bool, online: Vec<Author> },
+    /// The room does not exist or is not visible to this viewer.
+    Denied { room: RoomId },
+    /// Too much was missed to catch up over the socket: reload the room.
+    Reload { room: RoomId },
+    Event(RoomEvent),
+    Pong,
+}

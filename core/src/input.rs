@@ -27,6 +27,8 @@ pub enum InputError {
     WrongPassword,
     /// Sign-in: the account was disabled by an administrator.
     AccountDisabled,
+    /// Too many in a short time (messages): wait this long.
+    TooFast { retry_after_secs: u64 },
 }
 
 /// Counts characters as people do (Unicode scalar values), not bytes.

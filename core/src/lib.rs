@@ -6,20 +6,24 @@
 //! - [`ids`]: typed identifiers and the time helpers every layer shares.
 //! - [`input`]: the vocabulary of input errors, translated by the app.
 //! - [`event`]: what travels from the server to browsers over the socket.
-//! - [`room`], [`user`]: validated inputs and shared views of each domain.
+//! - [`room`], [`user`], [`message`]: validated inputs and shared views of each domain.
 //! - `config` (server): the typed configuration from the environment.
 //! - `store` (server): SQLite or PostgreSQL through sqlx.
 //! - `bus` (server): room fan-out and the durable queue, in-process or Redis.
+//! - `chat` (server): posting, editing, deleting, history and catch-up.
 //! - `password` (server): argon2id hashing; `limits` (server): rate limits.
 
 pub mod event;
 pub mod ids;
 pub mod input;
+pub mod message;
 pub mod room;
 pub mod user;
 
 #[cfg(feature = "server")]
 pub mod bus;
+#[cfg(feature = "server")]
+pub mod chat;
 #[cfg(feature = "server")]
 pub mod config;
 #[cfg(feature = "server")]

@@ -14,7 +14,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use image::{ImageFormat, ImageReader, Limits, imageops::FilterType};
-use tchatche_core::ids::UserId;
 use tower_sessions::Session;
 
 use crate::AppState;
@@ -78,13 +77,9 @@ pub fn thumbnail(bytes: &[u8]) -> Result<Vec<u8>, AvatarError> {
 /// `POST /settings/avatar`: stores the signed-in person's new avatar, then
 /// goes back to the settings page with the outcome in the query string.
 pub async fn upload(State(state): State<AppState>, session: Session, mut multipart: Multipart) -> Response {
-    let Ok(Some(user_id)) = session.get::<i64>("user").await else {
-        return Redirect::to("/signin?next=/settings").into_response();
-    };
-    // The session's validity (epoch, disabled) is checked as for pages.
-    let user = match state.store.user_by_id(UserId(user_id)).await {
-        Ok(Some(user)) if !user.disabled && session.get::<i64>("epoch").await.ok().flatten() == Some(user.session_epoch) => user,
-        Ok(_) => return Redirect::to("/signin?next=/settings").into_response(),
+    let user = match app::auth::session::user_of(&session, &state.store).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return Redirect::to("/signin?next=/settings").into_response(),
         Err(err) => {
             tracing::error!(%err, "avatar upload: loading the account failed");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();

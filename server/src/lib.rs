@@ -7,6 +7,7 @@
 //! - `health`: `GET /healthz`.
 //! - `sessions`: the tower-sessions layer and its store (database or Redis).
 //! - `avatars`: avatar upload and serving.
+//! - `realtime`: the WebSocket carrying live room events.
 //! - `admin`: the `tchatche admin …` commands.
 //! - `security`: the same-origin rule for state-changing requests, and
 //!   security headers.
@@ -17,6 +18,7 @@ pub mod admin;
 mod assets;
 pub mod avatars;
 mod health;
+pub mod realtime;
 mod security;
 mod sessions;
 pub mod telemetry;
@@ -62,6 +64,7 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
     let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/avatars/{username}", get(avatars::serve))
+        .route(realtime::ROUTE, get(realtime::upgrade))
         .route(
             "/settings/avatar",
             post(avatars::upload).layer(DefaultBodyLimit::max(avatars::MAX_REQUEST_BYTES)),

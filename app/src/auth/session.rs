@@ -7,7 +7,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
-use tchatche_core::{ids::UnixMillis, store::User};
+use tchatche_core::{Store, ids::UnixMillis, store::User};
 use tower_sessions::{Expiry, Session};
 
 use crate::{error::AppError, state::app_state};
@@ -41,7 +41,12 @@ pub async fn session() -> Result<Session, AppError> {
 /// The signed-in account, if the session is still valid; an invalid session
 /// is ended on the spot.
 pub async fn current_user() -> Result<Option<User>, AppError> {
-    let session = session().await?;
+    Ok(user_of(&session().await?, &app_state().store).await?)
+}
+
+/// The rules of a valid session, for any holder of a `Session` (pages,
+/// server functions, the socket).
+pub async fn user_of(session: &Session, store: &Store) -> tchatche_core::Result<Option<User>> {
     let get = |key: &'static str| {
         let session = session.clone();
         async move { session.get::<i64>(key).await.ok().flatten() }
@@ -53,8 +58,7 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
     let idle = if persistent { IDLE_PERSISTENT_MS } else { IDLE_BROWSER_MS };
     let fresh = since.is_some_and(|since| now - since <= ABSOLUTE_MS) && seen.is_some_and(|seen| now - seen <= idle);
 
-    let user = app_state().store.user_by_id(tchatche_core::ids::UserId(user_id)).await?;
-    match user {
+    match store.user_by_id(tchatche_core::ids::UserId(user_id)).await? {
         Some(user) if fresh && !user.disabled && Some(user.session_epoch) == epoch => {
             if seen.is_some_and(|seen| now - seen > TOUCH_EVERY_MS) {
                 let _ = session.insert(LAST_SEEN, now).await;

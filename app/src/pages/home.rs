@@ -24,8 +24,15 @@ pub fn HomePage() -> impl IntoView {
         <Title text=move || t_string!(i18n, home_title) />
         <Meta name="description" content=move || t_string!(i18n, site_tagline) />
         <section aria-labelledby="directory-title">
-            <h1 id="directory-title" class="text-3xl font-bold tracking-tight">{t!(i18n, home_title)}</h1>
-            <p class="mt-2 text-slate-600 dark:text-slate-400">{t!(i18n, home_intro)}</p>
+            <div class="flex flex-wrap items-end justify-between gap-3">
+                <div>
+                    <h1 id="directory-title" class="text-3xl font-bold tracking-tight">{t!(i18n, home_title)}</h1>
+                    <p class="mt-2 text-slate-600 dark:text-slate-400">{t!(i18n, home_intro)}</p>
+                </div>
+                <a href="/rooms/new" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500" data-testid="new-room">
+                    {t!(i18n, home_new_room)}
+                </a>
+            </div>
             <Suspense>
                 {move || Suspend::new(async move {
                     match rooms.await {
@@ -68,7 +75,7 @@ fn RoomList(rooms: Vec<RoomSummary>) -> impl IntoView {
             {rooms
                 .into_iter()
                 .map(|room| {
-                    let href = format!("/r/{}", room.slug);
+                    let href = format!("/r/{}#latest", room.slug);
                     let count = room.member_count;
                     view! {
                         <li class="rounded-xl border border-slate-200 p-4 hover:border-indigo-400 dark:border-slate-800">

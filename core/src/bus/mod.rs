@@ -15,6 +15,7 @@
 
 mod fanout;
 mod local;
+mod presence;
 mod redis;
 
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub struct Bus {
 struct Inner {
     fanout: Arc<RoomFanout>,
     transport: Transport,
+    presence: presence::LocalPresence,
 }
 
 enum Transport {
@@ -77,7 +79,7 @@ impl Bus {
 
     fn with_transport(fanout: Arc<RoomFanout>, transport: impl FnOnce(&RoomFanout) -> Transport) -> Self {
         let transport = transport(&fanout);
-        Self { inner: Arc::new(Inner { fanout, transport }) }
+        Self { inner: Arc::new(Inner { fanout, transport, presence: Default::default() }) }
     }
 
     pub fn is_redis(&self) -> bool {
@@ -117,6 +119,33 @@ impl Bus {
                 Ok(())
             }
             Transport::Redis(transport) => transport.publish(&event).await,
+        }
+    }
+
+    /// Marks one connection of `who` as in the room (or gone), tells the
+    /// room who is online now, and returns that list.
+    pub async fn set_presence(&self, room: RoomId, connection: &str, who: &crate::event::Author, here: bool) -> Result<Vec<crate::event::Author>> {
+        let online = match &self.inner.transport {
+            Transport::Local(_) => self.inner.presence.set(room, connection, who, here),
+            Transport::Redis(transport) => transport.set_presence(room, connection, who, here).await?,
+        };
+        self.publish(RoomEvent::Presence { room_id: room, online: online.clone() }).await?;
+        Ok(online)
+    }
+
+    /// Keeps a connection's presence alive (Redis entries expire otherwise).
+    pub async fn refresh_presence(&self, room: RoomId, connection: &str, who: &crate::event::Author) -> Result<()> {
+        if let Transport::Redis(transport) = &self.inner.transport {
+            transport.set_presence(room, connection, who, true).await?;
+        }
+        Ok(())
+    }
+
+    /// Who of the room's members is online.
+    pub async fn online(&self, room: RoomId) -> Result<Vec<crate::event::Author>> {
+        match &self.inner.transport {
+            Transport::Local(_) => Ok(self.inner.presence.online(room)),
+            Transport::Redis(transport) => transport.online(room).await,
         }
     }
 

@@ -248,6 +248,20 @@ impl RedisTransport {
         Err(Error::NotStored("the room counter could not be initialised".into()))
     }
 
+    pub(crate) async fn set_presence(
+        &self,
+        room: RoomId,
+        connection: &str,
+        who: &crate::event::Author,
+        here: bool,
+    ) -> Result<Vec<crate::event::Author>> {
+        super::presence::redis_set(&self.pool, &self.keys.prefix, room, connection, who, here).await
+    }
+
+    pub(crate) async fn online(&self, room: RoomId) -> Result<Vec<crate::event::Author>> {
+        super::presence::redis_online(&self.pool, &self.keys.prefix, room).await
+    }
+
     pub(crate) async fn pending_messages(&self, room: RoomId) -> Result<Vec<MessageView>> {
         let values: Vec<String> = self.pool.hvals(self.keys.pending(room)).await?;
         let mut messages = values

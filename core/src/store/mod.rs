@@ -18,7 +18,7 @@ use sqlx::{
 };
 
 pub use messages::MessagePage;
-pub use rooms::{NewRoom, Room, RoomSummary, Visibility};
+pub use rooms::{Invite, MyRoom, NewRoom, Room, RoomSummary, Visibility};
 pub use users::{Avatar, NewUser, Role, User, fnv1a};
 
 use crate::{Result, config::DatabaseUrl};

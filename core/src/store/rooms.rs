@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::{Store, on_pool};
-pub use crate::room::{RoomSummary, Visibility};
+pub use crate::room::{MyRoom, RoomSummary, Visibility};
 use crate::{
     Error, Result,
     ids::{RoomId, Seq, UnixMillis, UserId},
@@ -93,5 +93,131 @@ impl Store {
                    ORDER BY r.last_activity_at DESC, r.id DESC
                    LIMIT $1 OFFSET $2";
         Ok(on_pool!(self, pool => sqlx::query_as::<_, RoomSummary>(sql).bind(limit).bind(offset).fetch_all(pool).await?))
+    }
+}
+
+/// An invitation link to a private room.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Invite {
+    pub token: String,
+    pub room_id: RoomId,
+    pub created_at: UnixMillis,
+    pub revoked_at: Option<UnixMillis>,
+}
+
+impl Store {
+    /// Creates a room with a unique slug derived from its name (`name`,
+    /// `name-2`, `name-3`, …); its creator owns it and is its first member.
+    pub async fn create_room_named(
+        &self,
+        name: &str,
+        description: &str,
+        visibility: Visibility,
+        owner_id: UserId,
+    ) -> Result<Room> {
+        let base = crate::room::slugify(name);
+        for attempt in 1..=50 {
+            let slug = if attempt == 1 { base.clone() } else { format!("{base}-{attempt}") };
+            let new = NewRoom { slug, name: name.to_owned(), description: description.to_owned(), visibility, owner_id };
+            match self.create_room(&new).await {
+                Err(Error::Input { field: "slug", .. }) => continue,
+                other => return other,
+            }
+        }
+        let slug = format!("{base}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        self.create_room(&NewRoom { slug, name: name.to_owned(), description: description.to_owned(), visibility, owner_id })
+            .await
+    }
+
+    /// Changes a room's name, description and visibility (its slug stays).
+    pub async fn update_room(&self, id: RoomId, name: &str, description: &str, visibility: Visibility) -> Result<()> {
+        let sql = "UPDATE rooms SET name = $2, description = $3, visibility = $4 WHERE id = $1";
+        let done = on_pool!(self, pool => sqlx::query(sql).bind(id).bind(name).bind(description).bind(visibility.as_str()).execute(pool).await?.rows_affected());
+        if done == 0 { Err(Error::NotFound("room")) } else { Ok(()) }
+    }
+
+    /// Deletes a room with its messages, memberships and invitations.
+    pub async fn delete_room(&self, id: RoomId) -> Result<()> {
+        let done = on_pool!(self, pool => sqlx::query("DELETE FROM rooms WHERE id = $1").bind(id).execute(pool).await?.rows_affected());
+        if done == 0 { Err(Error::NotFound("room")) } else { Ok(()) }
+    }
+
+    /// Makes `user` a member (no-op when already one), reading from now on.
+    pub async fn join_room(&self, room: RoomId, user: UserId) -> Result<()> {
+        let sql = "INSERT INTO room_members (room_id, user_id, read_seq, joined_at)
+                   SELECT id, $2, last_seq, $3 FROM rooms WHERE id = $1
+                   ON CONFLICT (room_id, user_id) DO NOTHING";
+        on_pool!(self, pool => { sqlx::query(sql).bind(room).bind(user).bind(UnixMillis::now()).execute(pool).await?; });
+        Ok(())
+    }
+
+    pub async fn leave_room(&self, room: RoomId, user: UserId) -> Result<()> {
+        let sql = "DELETE FROM room_members WHERE room_id = $1 AND user_id = $2";
+        on_pool!(self, pool => { sqlx::query(sql).bind(room).bind(user).execute(pool).await?; });
+        Ok(())
+    }
+
+    pub async fn is_member(&self, room: RoomId, user: UserId) -> Result<bool> {
+        let sql = "SELECT COUNT(*) FROM room_members WHERE room_id = $1 AND user_id = $2";
+        let count: i64 = on_pool!(self, pool => sqlx::query_scalar(sql).bind(room).bind(user).fetch_one(pool).await?);
+        Ok(count > 0)
+    }
+
+    pub async fn member_count(&self, room: RoomId) -> Result<i64> {
+        let sql = "SELECT COUNT(*) FROM room_members WHERE room_id = $1";
+        Ok(on_pool!(self, pool => sqlx::query_scalar(sql).bind(room).fetch_one(pool).await?))
+    }
+
+    /// Advances a member's read position (never backwards).
+    pub async fn mark_read(&self, room: RoomId, user: UserId, seq: Seq) -> Result<()> {
+        let sql = "UPDATE room_members SET read_seq = CASE WHEN read_seq < $3 THEN $3 ELSE read_seq END
+                   WHERE room_id = $1 AND user_id = $2";
+        on_pool!(self, pool => { sqlx::query(sql).bind(room).bind(user).bind(seq).execute(pool).await?; });
+        Ok(())
+    }
+
+    /// The rooms a person belongs to, most recently active first, with
+    /// their unread and mention counts.
+    pub async fn rooms_of(&self, user: UserId, username: &str) -> Result<Vec<MyRoom>> {
+        let sql = "SELECT r.id, r.slug, r.name, m.read_seq,
+                       (SELECT COUNT(*) FROM messages x WHERE x.room_id = r.id AND x.seq > m.read_seq
+                          AND x.deleted_at IS NULL AND (x.author_id IS NULL OR x.author_id <> $1)) AS unread,
+                       (SELECT COUNT(*) FROM messages x WHERE x.room_id = r.id AND x.seq > m.read_seq
+                          AND x.deleted_at IS NULL AND lower(' ' || x.mentions || ' ') LIKE $2) AS mentions
+                   FROM room_members m JOIN rooms r ON r.id = m.room_id
+                   WHERE m.user_id = $1
+                   ORDER BY r.last_activity_at DESC, r.id DESC";
+        let pattern = format!("% {} %", username.to_ascii_lowercase());
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, MyRoom>(sql).bind(user).bind(pattern).fetch_all(pool).await?))
+    }
+
+    /// A new invitation link for a room.
+    pub async fn create_invite(&self, room: RoomId, by: UserId) -> Result<Invite> {
+        let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let now = UnixMillis::now();
+        let sql = "INSERT INTO room_invites (token, room_id, created_by, created_at) VALUES ($1, $2, $3, $4)";
+        on_pool!(self, pool => { sqlx::query(sql).bind(&token).bind(room).bind(by).bind(now).execute(pool).await?; });
+        Ok(Invite { token, room_id: room, created_at: now, revoked_at: None })
+    }
+
+    pub async fn revoke_invite(&self, room: RoomId, token: &str) -> Result<()> {
+        let sql = "UPDATE room_invites SET revoked_at = $3 WHERE room_id = $1 AND token = $2 AND revoked_at IS NULL";
+        let done = on_pool!(self, pool => sqlx::query(sql).bind(room).bind(token).bind(UnixMillis::now()).execute(pool).await?.rows_affected());
+        if done == 0 { Err(Error::NotFound("invite")) } else { Ok(()) }
+    }
+
+    /// A room's invitation links, newest first (revoked ones included).
+    pub async fn invites(&self, room: RoomId) -> Result<Vec<Invite>> {
+        let sql = "SELECT token, room_id, created_at, revoked_at FROM room_invites WHERE room_id = $1 ORDER BY created_at DESC";
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, Invite>(sql).bind(room).fetch_all(pool).await?))
+    }
+
+    /// The room an unrevoked invitation opens.
+    pub async fn room_by_invite(&self, token: &str) -> Result<Option<Room>> {
+        let sql = format!(
+            "SELECT {} FROM rooms WHERE id = (SELECT room_id FROM room_invites WHERE token = $1 AND revoked_at IS NULL)",
+            ROOM_COLUMNS
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, Room>(&sql).bind(token).fetch_optional(pool).await?))
     }
 }

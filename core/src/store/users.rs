@@ -191,3 +191,16 @@ fn like_escape(text: &str) -> String {
 pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
 }
+
+impl Store {
+    /// The accounts among `candidates` (up to 20), as their usernames are spelled.
+    pub async fn existing_usernames(&self, candidates: &[String]) -> Result<Vec<String>> {
+        let mut found = Vec::new();
+        for name in candidates.iter().take(20) {
+            if let Some(user) = self.user_by_username(name).await? {
+                found.push(user.username);
+            }
+        }
+        Ok(found)
+    }
+}

@@ -19,6 +19,8 @@ pub struct TestApp {
     pub env: TestEnv,
     /// A client that keeps cookies and does not follow redirects.
     pub client: reqwest::Client,
+    /// The client's cookies.
+    pub jar: Arc<reqwest::cookie::Jar>,
     shutdown: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -49,12 +51,8 @@ pub async fn spawn_app_with(env: TestEnv, public_url: Option<&str>) -> TestApp {
         AppState { leptos_options, config: Arc::new(config), store: env.store.clone(), bus: env.bus.clone(), limiter };
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(server::run(state, listener, shutdown.clone()));
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    TestApp { url, origin, env, client, shutdown, task }
+    let (client, jar) = browser();
+    TestApp { url, origin, env, client, jar, shutdown, task }
 }
 
 impl TestApp {
@@ -108,7 +106,40 @@ impl TestApp {
 
     /// Another browser on the same server (its own cookies).
     pub fn other_browser(&self) -> reqwest::Client {
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+        browser().0
+    }
+
+    /// The `Cookie` header this app's client sends.
+    pub fn cookie_header(&self) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        self.jar.cookies(&self.url.parse().unwrap()).map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    /// Opens the socket as this app's client (its cookies, our origin).
+    pub async fn socket(&self) -> Ws {
+        open_socket(&self.url, &self.origin, self.cookie_header()).await
+    }
+
+    /// Creates a room as the signed-in client; returns its slug.
+    pub async fn create_room(&self, name: &str, visibility: &str) -> String {
+        let response = self.call("/api/create_room", &[("name", name), ("description", ""), ("visibility", visibility)]).await;
+        assert_eq!(response.status(), 200, "creating {name}: {:?}", response.text().await);
+        let location = response.headers()["location"].to_str().unwrap().to_owned();
+        location.trim_start_matches("/r/").to_owned()
+    }
+
+    /// The id of a room, from storage.
+    pub async fn room_id(&self, slug: &str) -> tchatche_core::ids::RoomId {
+        self.env.store.room_by_slug(slug).await.unwrap().expect("the room exists").id
+    }
+
+    /// Posts a message as the signed-in client (the hydrated app's call).
+    pub async fn post(&self, room: tchatche_core::ids::RoomId, body: &str) -> reqwest::Response {
+        self.post_with_id(room, &uuid::Uuid::new_v4().to_string(), body).await
+    }
+
+    pub async fn post_with_id(&self, room: tchatche_core::ids::RoomId, id: &str, body: &str) -> reqwest::Response {
+        self.call("/api/post_message", &[("room", &room.0.to_string()), ("id", id), ("body", body)]).await
     }
 
     /// Stops the server the way SIGTERM does, and waits for it.
@@ -120,5 +151,64 @@ impl TestApp {
             .expect("server task")
             .expect("server result");
         self.env
+    }
+}
+
+/// A client that keeps cookies (readable through the jar) and does not follow redirects.
+pub fn browser() -> (reqwest::Client, Arc<reqwest::cookie::Jar>) {
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let client = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    (client, jar)
+}
+
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens `/ws` on a server, as a browser tab would.
+pub async fn open_socket(url: &str, origin: &str, cookie: Option<String>) -> Ws {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("{}/ws", url.replacen("http", "ws", 1)).into_client_request().unwrap();
+    request.headers_mut().insert("origin", origin.parse().unwrap());
+    if let Some(cookie) = cookie {
+        request.headers_mut().insert("cookie", cookie.parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(request).await.expect("socket opens").0
+}
+
+/// Sends one client frame.
+pub async fn send_frame(ws: &mut Ws, frame: &tchatche_core::event::ClientFrame) {
+    use futures::SinkExt;
+    let text = serde_json::to_string(frame).unwrap();
+    ws.send(tokio_tungstenite::tungstenite::Message::text(text)).await.unwrap();
+}
+
+/// The next server frame (pings skipped), within 5 s.
+pub async fn next_frame(ws: &mut Ws) -> tchatche_core::event::ServerFrame {
+    use futures::StreamExt;
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("a frame within 5 s")
+            .expect("the socket is open")
+            .expect("a valid frame");
+        if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+            return serde_json::from_str(&text).expect("a server frame");
+        }
+    }
+}
+
+/// Asserts no frame (but pings) arrives for `wait`.
+pub async fn no_frame(ws: &mut Ws, wait: Duration) {
+    use futures::StreamExt;
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Err(_) => return,
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text)))) => panic!("unexpected frame {text}"),
+            Ok(_) => {}
+        }
     }
 }

@@ -1,0 +1,58 @@
+//! `/u/{username}`: who someone is (what @mentions link to).
+
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+use tchatche_core::ids::UnixMillis;
+
+use crate::{error::AppError, i18n::*, pages::{LocalTime, NotFound}};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub username: String,
+    pub display_name: String,
+    pub avatar_url: String,
+    pub member_since: UnixMillis,
+}
+
+#[server(endpoint = "profile")]
+pub async fn load_profile(username: String) -> Result<Profile, AppError> {
+    let user = crate::state::app_state()
+        .store
+        .user_by_username(&username)
+        .await?
+        .ok_or_else(|| crate::error::with_status(AppError::NotFound))?;
+    Ok(Profile {
+        avatar_url: crate::auth::avatar_url(&user.username, user.avatar_version.as_deref()),
+        username: user.username,
+        display_name: user.display_name,
+        member_since: user.created_at,
+    })
+}
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let profile = Resource::new(move || params.read().get("username").unwrap_or_default(), load_profile);
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                match profile.await {
+                    Ok(profile) => view! {
+                        <Title text=profile.display_name.clone() />
+                        <Meta name="robots" content="noindex" />
+                        <section class="mx-auto flex max-w-md flex-col items-center gap-3 py-10 text-center">
+                            <img src=profile.avatar_url alt="" width="96" height="96" class="h-24 w-24 rounded-full bg-slate-200" />
+                            <h1 class="text-2xl font-bold">{profile.display_name}</h1>
+                            <p class="text-slate-600 dark:text-slate-400">"@" {profile.username}</p>
+                            <p class="text-sm text-slate-500">{t!(i18n, profile_member_since)} " " <LocalTime at=profile.member_since /></p>
+                        </section>
+                    }.into_any(),
+                    Err(_) => view! { <NotFound /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

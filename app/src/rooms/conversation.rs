@@ -1,0 +1,708 @@
+//! The conversation page, `/r/{slug}`: the latest messages rendered on the
+//! server, older ones by `?before=` links (and scrolling back with
+//! JavaScript), posting, editing and deleting, live updates, typing and
+//! presence.
+
+use leptos::{html, prelude::*, server_fn::ServerFn};
+use leptos_meta::{Meta, Title};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use tchatche_core::{
+    event::{ClientFrame, MessageView},
+    ids::{MessageId, RoomId},
+    message::MessageBody,
+    room::Visibility,
+};
+
+use super::{
+    DeleteMessage, EditMessage, JoinRoom, LeaveRoom, PostMessage, RoomInfo, RoomPageData, live,
+    live::{Connection, PendingPost, Socket, Timeline},
+    my_rooms, older_messages, post_message, room_page,
+};
+use crate::{
+    auth::urlencode,
+    error::{AppError, ErrorText, InputErrorText},
+    i18n::*,
+    pages::{LocalTime, NotFound},
+};
+
+/// Consecutive messages of one author within this time share one header.
+const GROUP_WITHIN_MS: i64 = 5 * 60 * 1000;
+
+#[component]
+pub fn RoomPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let query = use_query_map();
+    let slug = move || params.read().get("slug").unwrap_or_default();
+    let before = move || query.read().get("before").and_then(|b| b.parse::<i64>().ok());
+    let join = ServerAction::<JoinRoom>::new();
+    let data = Resource::new(move || (slug(), before(), join.version().get()), |(slug, before, _)| room_page(slug, before));
+    view! {
+        <Suspense fallback=move || view! { <p class="text-slate-500">{t!(i18n, room_loading)}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(data) => view! { <Conversation data join /> }.into_any(),
+                    Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
+                    Err(error) => {
+                        view! {
+                            <p role="alert" class="rounded-md bg-red-50 p-4 text-red-800 dark:bg-red-950 dark:text-red-200">
+                                <ErrorText error />
+                            </p>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Conversation(data: RoomPageData, join: ServerAction<JoinRoom>) -> impl IntoView {
+    let i18n = use_i18n();
+    let room = data.room.clone();
+    let timeline = Timeline::new(room.id, data.messages, data.has_older, data.viewer.clone());
+    let sidebar = Resource::new(|| (), |_| my_rooms());
+    let other_rooms = Signal::derive(move || timeline.my_rooms.with(|rooms| rooms.iter().map(|r| r.id).collect()));
+    // Live only on the latest page; an older page is a stable archive.
+    let socket = if data.latest { Some(live::connect(timeline, other_rooms)) } else { None };
+    provide_context(timeline);
+    let description = if room.description.is_empty() { room.name.clone() } else { room.description.clone() };
+    let signed_in = data.viewer.is_some();
+    view! {
+        <Title text=room.name.clone() />
+        <Meta name="description" content=description />
+        {(room.visibility == Visibility::Private || !room.indexable).then(|| view! { <Meta name="robots" content="noindex" /> })}
+        <div class="grid gap-6 lg:grid-cols-[15rem_minmax(0,1fr)]">
+            <Sidebar current=room.id sidebar signed_in />
+            <section aria-labelledby="room-title" class="flex min-w-0 flex-col">
+                <RoomHeader room=room.clone() socket_live=socket.is_some() />
+                <MessageList room=room.clone() latest=data.latest socket />
+                <TypingLine />
+                {match (data.viewer.is_some(), room.is_member) {
+                    (true, true) if data.latest => {
+                        view! { <Composer room=room.id next_id=data.next_message_id socket /> }.into_any()
+                    }
+                    (true, true) => {
+                        view! {
+                            <p class="mt-4 text-sm">
+                                <a href=format!("/r/{}#latest", room.slug) class="text-indigo-700 underline dark:text-indigo-300">
+                                    {t!(i18n, room_jump_latest)}
+                                </a>
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    (true, false) => view! { <JoinPrompt slug=room.slug.clone() join /> }.into_any(),
+                    (false, _) => view! { <SignInPrompt slug=room.slug.clone() /> }.into_any(),
+                }}
+            </section>
+        </div>
+    }
+}
+
+/// The rooms the person belongs to, with unread counts and mentions.
+#[component]
+fn Sidebar(current: RoomId, sidebar: Resource<Result<Vec<tchatche_core::room::MyRoom>, AppError>>, signed_in: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let timeline = expect_context::<Timeline>();
+    view! {
+        <nav aria-label=move || t_string!(i18n, room_list_label) class="order-last lg:order-first">
+            <div class="mb-2 flex items-center justify-between">
+                <h2 class="text-sm font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400">
+                    {t!(i18n, room_list_title)}
+                </h2>
+                {signed_in.then(|| view! {
+                    <a href="/rooms/new" class="text-sm font-medium text-indigo-700 underline dark:text-indigo-300">
+                        {t!(i18n, room_new_short)}
+                    </a>
+                })}
+            </div>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let rooms = sidebar.await.unwrap_or_default();
+                    timeline.my_rooms.set(rooms);
+                    view! {
+                        <ul class="flex flex-col gap-0.5" data-testid="my-rooms">
+                            <For
+                                each=move || timeline.my_rooms.get()
+                                key=|room| (room.id, room.unread, room.mentions)
+                                children=move |room| {
+                                    let here = room.id == current;
+                                    let unread = if here { 0 } else { room.unread };
+                                    let mentioned = !here && room.mentions > 0;
+                                    view! {
+                                        <li>
+                                            <a
+                                                href=format!("/r/{}#latest", room.slug)
+                                                aria-current=here.then_some("page")
+                                                data-testid=format!("room-link-{}", room.slug)
+                                                data-mentioned=mentioned.to_string()
+                                                class="flex items-center justify-between gap-2 rounded-md px-2 py-1.5 text-sm hover:bg-slate-100 aria-[current=page]:bg-indigo-50 aria-[current=page]:font-semibold data-[mentioned=true]:font-semibold dark:hover:bg-slate-800 dark:aria-[current=page]:bg-indigo-950"
+                                            >
+                                                <span class="truncate">{room.name}</span>
+                                                {(unread > 0).then(|| view! {
+                                                    <span
+                                                        class="rounded-full bg-slate-200 px-2 text-xs font-semibold text-slate-800 data-[mentioned=true]:bg-amber-400 data-[mentioned=true]:text-amber-950 dark:bg-slate-700 dark:text-slate-100"
+                                                        data-mentioned=mentioned.to_string()
+                                                        data-testid="unread"
+                                                        title=move || t_string!(i18n, room_unread, count = unread)
+                                                    >
+                                                        {if mentioned { format!("@ {unread}") } else { unread.to_string() }}
+                                                    </span>
+                                                })}
+                                            </a>
+                                        </li>
+                                    }
+                                }
+                            />
+                        </ul>
+                    }
+                })}
+            </Suspense>
+        </nav>
+    }
+}
+
+#[component]
+fn RoomHeader(room: RoomInfo, socket_live: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let timeline = expect_context::<Timeline>();
+    let leave = ServerAction::<LeaveRoom>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = leave.value().get() {
+            navigate("/", Default::default());
+        }
+    });
+    // Shown once the page runs (without JavaScript there is no live state).
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    let online = move || timeline.online.get();
+    view! {
+        <header class="mb-3 flex flex-wrap items-start justify-between gap-3 border-b border-slate-200 pb-3 dark:border-slate-800">
+            <div class="min-w-0">
+                <h1 id="room-title" class="text-2xl font-bold tracking-tight">{room.name.clone()}</h1>
+                {(!room.description.is_empty()).then(|| view! {
+                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{room.description.clone()}</p>
+                })}
+                <p class="mt-1 flex flex-wrap gap-x-3 text-xs text-slate-500 dark:text-slate-400">
+                    <span>
+                        {match room.visibility {
+                            Visibility::Public => t!(i18n, room_public).into_any(),
+                            Visibility::Private => t!(i18n, room_private).into_any(),
+                        }}
+                    </span>
+                    <span>{t!(i18n, directory_members, count = room.member_count)}</span>
+                    {room.is_member.then(|| view! {
+                        <span data-testid="presence">
+                            {move || {
+                                let people = online();
+                                (!people.is_empty()).then(|| {
+                                    let names = people.iter().map(|p| p.display_name.clone()).collect::<Vec<_>>().join(", ");
+                                    view! { {t!(i18n, room_online, count = people.len())} ": " {names} }
+                                })
+                            }}
+                        </span>
+                    })}
+                    {move || (mounted.get() && socket_live).then(|| view! { <ConnectionState /> })}
+                </p>
+            </div>
+            <div class="flex items-center gap-2">
+                {room.is_owner.then(|| view! {
+                    <a href=format!("/r/{}/settings", room.slug) class="rounded-md border border-slate-300 px-3 py-1.5 text-sm dark:border-slate-700">
+                        {t!(i18n, room_settings_title)}
+                    </a>
+                })}
+                {(room.is_member && !room.is_owner).then(|| view! {
+                    <ActionForm action=leave>
+                        <input type="hidden" name="slug" value=room.slug.clone() />
+                        <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm dark:border-slate-700">
+                            {t!(i18n, room_leave)}
+                        </button>
+                    </ActionForm>
+                })}
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn ConnectionState() -> impl IntoView {
+    let i18n = use_i18n();
+    let timeline = expect_context::<Timeline>();
+    view! {
+        <span role="status" data-testid="connection" data-state=move || match timeline.connection.get() {
+            Connection::Live => "live",
+            Connection::Connecting => "connecting",
+            Connection::Retrying(_) => "retrying",
+        }>
+            {move || match timeline.connection.get() {
+                Connection::Live => view! { <span class="text-emerald-700 dark:text-emerald-400">"● " {t!(i18n, connection_live)}</span> }.into_any(),
+                Connection::Connecting => view! { <span>"○ " {t!(i18n, connection_connecting)}</span> }.into_any(),
+                Connection::Retrying(seconds) => {
+                    view! { <span class="text-amber-700 dark:text-amber-400">"○ " {t!(i18n, connection_retrying, seconds)}</span> }.into_any()
+                }
+            }}
+        </span>
+    }
+}
+
+/// One row to render: a confirmed message and whether it opens a group.
+#[derive(Clone, PartialEq)]
+struct Row {
+    message: MessageView,
+    first_of_group: bool,
+}
+
+fn rows(messages: &std::collections::BTreeMap<tchatche_core::ids::Seq, MessageView>) -> Vec<Row> {
+    let mut previous: Option<&MessageView> = None;
+    messages
+        .values()
+        .map(|message| {
+            let same_author = previous.is_some_and(|p| {
+                !p.deleted
+                    && p.author.as_ref().map(|a| a.id) == message.author.as_ref().map(|a| a.id)
+                    && message.created_at.0 - p.created_at.0 < GROUP_WITHIN_MS
+            });
+            previous = Some(message);
+            Row { message: message.clone(), first_of_group: !same_author || message.deleted }
+        })
+        .collect()
+}
+
+#[component]
+fn MessageList(room: RoomInfo, latest: bool, socket: Option<Socket>) -> impl IntoView {
+    let i18n = use_i18n();
+    let timeline = expect_context::<Timeline>();
+    let list = NodeRef::<html::Div>::new();
+    let older = NodeRef::<html::A>::new();
+    let loading = RwSignal::new(false);
+    let slug = StoredValue::new(room.slug.clone());
+    let older_href = move || {
+        timeline.oldest_seq().map(|seq| format!("/r/{}?before={}", slug.get_value(), seq.0)).unwrap_or_default()
+    };
+
+    // Scrolling back: fetch the previous page and keep the view where it was.
+    let load_older = move || {
+        if loading.get_untracked() || !timeline.has_older.get_untracked() {
+            return;
+        }
+        let Some(before) = timeline.oldest_seq() else { return };
+        loading.set(true);
+        leptos::task::spawn_local(async move {
+            let height_before = list.get_untracked().map(|l| (l.scroll_height(), l.scroll_top()));
+            if let Ok((messages, has_older)) = older_messages(timeline.room, before.0).await {
+                timeline.prepend(messages, has_older);
+                if let (Some(list), Some((height, top))) = (list.get_untracked(), height_before) {
+                    request_animation_frame(move || list.set_scroll_top(top + list.scroll_height() - height));
+                }
+            }
+            loading.set(false);
+        });
+    };
+
+    #[cfg(feature = "hydrate")]
+    {
+        // Start at the newest message, and follow new ones when at the bottom.
+        Effect::new(move |was_at_bottom: Option<bool>| {
+            timeline.messages.track();
+            timeline.pending.track();
+            let Some(list) = list.get() else { return true };
+            let at_bottom = list.scroll_height() - list.scroll_top() - list.client_height() < 80;
+            if was_at_bottom.is_none() || was_at_bottom == Some(true) {
+                request_animation_frame(move || list.set_scroll_top(list.scroll_height()));
+            }
+            at_bottom || was_at_bottom.is_none()
+        });
+        // Reaching the top loads older messages.
+        Effect::new(move |_| {
+            use wasm_bindgen::{JsCast, closure::Closure};
+            let (Some(older), Some(list)) = (older.get(), list.get()) else { return };
+            let callback = Closure::<dyn FnMut(js_sys::Array)>::new(move |entries: js_sys::Array| {
+                let visible = entries
+                    .iter()
+                    .filter_map(|entry| entry.dyn_into::<web_sys::IntersectionObserverEntry>().ok())
+                    .any(|entry| entry.is_intersecting());
+                if visible {
+                    load_older();
+                }
+            });
+            let options = web_sys::IntersectionObserverInit::new();
+            options.set_root(Some(&list));
+            if let Ok(observer) = web_sys::IntersectionObserver::new_with_options(callback.as_ref().unchecked_ref(), &options) {
+                observer.observe(&older);
+            }
+            callback.forget();
+        });
+        // Tell the server what has been read, while the tab is visible.
+        Effect::new(move |_| {
+            timeline.messages.track();
+            let newest = timeline.newest_seq();
+            let visible = document().visibility_state() == web_sys::VisibilityState::Visible;
+            if let (Some(socket), true) = (socket, visible && latest) {
+                socket.send(ClientFrame::Read { room: timeline.room, seq: newest });
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (socket, latest, &load_older);
+
+    let viewer = data_viewer(&timeline);
+    view! {
+        <div node_ref=list class="max-h-[65vh] min-h-[40vh] overflow-y-auto rounded-xl border border-slate-200 py-2 dark:border-slate-800" data-testid="messages">
+            <p class="px-3 pb-2 text-center text-sm">
+                {move || {
+                    timeline
+                        .has_older
+                        .get()
+                        .then(|| {
+                            view! {
+                                <a
+                                    node_ref=older
+                                    href=older_href
+                                    data-testid="older"
+                                    class="text-indigo-700 underline dark:text-indigo-300"
+                                    on:click=move |ev| {
+                                        ev.prevent_default();
+                                        load_older();
+                                    }
+                                >
+                                    {t!(i18n, room_older)}
+                                </a>
+                            }
+                        })
+                }}
+            </p>
+            {move || timeline.messages.with(|m| m.is_empty()).then(|| view! {
+                <p class="px-3 py-8 text-center text-slate-500 dark:text-slate-400" data-testid="no-messages">{t!(i18n, room_empty)}</p>
+            })}
+            <ol role="log" aria-label=move || t_string!(i18n, room_messages_label) class="flex flex-col">
+                <For
+                    each=move || timeline.messages.with(rows)
+                    key=|row| (row.message.id, row.message.version, row.first_of_group)
+                    children=move |row| view! { <MessageRow row viewer=viewer.clone() /> }
+                />
+                <For
+                    each=move || timeline.pending.get()
+                    key=|pending| (pending.id, pending.failed.is_some())
+                    children=move |pending| view! { <PendingRow pending /> }
+                />
+            </ol>
+            <span id="latest"></span>
+        </div>
+        {(!latest).then(|| view! {
+            <p class="mt-2 text-center text-sm">
+                <a href=format!("/r/{}#latest", room.slug) class="text-indigo-700 underline dark:text-indigo-300">{t!(i18n, room_jump_latest)}</a>
+            </p>
+        })}
+    }
+}
+
+fn data_viewer(timeline: &Timeline) -> Option<String> {
+    timeline.viewer.get_value()
+}
+
+#[component]
+fn MessageRow(row: Row, viewer: Option<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    let message = row.message;
+    let own = message.author.as_ref().map(|a| &a.username) == viewer.as_ref() && viewer.is_some();
+    let mentioned = viewer.as_ref().is_some_and(|me| message.mentions.iter().any(|m| m.eq_ignore_ascii_case(me)));
+    let editing = {
+        let id = message.id.to_string();
+        move || own && query.read().get("edit").as_deref() == Some(id.as_str())
+    };
+    let (name, avatar) = match &message.author {
+        Some(author) => (author.display_name.clone(), crate::auth::avatar_url(&author.username, None)),
+        None => (t_string!(i18n, deleted_account).to_owned(), "/favicon.svg".to_owned()),
+    };
+    let body = message.body.clone();
+    let html = message.html.clone();
+    view! {
+        <li
+            id=format!("m-{}", message.id)
+            data-seq=message.seq.0
+            data-mentioned=mentioned.to_string()
+            class="group flex gap-3 px-3 py-0.5 hover:bg-slate-50 data-[mentioned=true]:border-l-2 data-[mentioned=true]:border-amber-400 data-[mentioned=true]:bg-amber-50 dark:hover:bg-slate-900 dark:data-[mentioned=true]:bg-amber-950/40"
+            class:mt-3=row.first_of_group
+        >
+            <div class="w-9 shrink-0">
+                {row.first_of_group.then(|| view! { <img src=avatar alt="" width="36" height="36" loading="lazy" class="h-9 w-9 rounded-full bg-slate-200" /> })}
+            </div>
+            <div class="min-w-0 flex-1">
+                {row.first_of_group.then(|| view! {
+                    <p class="flex items-baseline gap-2">
+                        <span class="font-semibold">{name.clone()}</span>
+                        <span class="text-xs text-slate-500 dark:text-slate-400"><LocalTime at=message.created_at /></span>
+                    </p>
+                })}
+                {if message.deleted {
+                    view! { <p class="text-sm italic text-slate-500 dark:text-slate-400" data-testid="tombstone">{t!(i18n, message_deleted)}</p> }.into_any()
+                } else {
+                    view! {
+                        <Show
+                            when=editing
+                            fallback=move || view! { <div class="message-body break-words" inner_html=html.clone()></div> }
+                        >
+                            <EditForm room=message.room_id id=message.id body=body.clone() />
+                        </Show>
+                    }
+                        .into_any()
+                }}
+                {(message.edited_at.is_some() && !message.deleted).then(|| view! {
+                    <span class="text-xs text-slate-500 dark:text-slate-400" data-testid="edited">{t!(i18n, message_edited)}</span>
+                })}
+                {(own && !message.deleted).then(|| view! { <MessageActions room=message.room_id id=message.id /> })}
+            </div>
+        </li>
+    }
+}
+
+#[component]
+fn MessageActions(room: RoomId, id: MessageId) -> impl IntoView {
+    let i18n = use_i18n();
+    let delete = ServerAction::<DeleteMessage>::new();
+    view! {
+        <div class="flex gap-3 text-xs text-slate-500 opacity-70 group-hover:opacity-100 dark:text-slate-400">
+            <a href=format!("?edit={id}#m-{id}") class="underline" data-testid="edit-message">{t!(i18n, message_edit)}</a>
+            <ActionForm action=delete>
+                <input type="hidden" name="room" value=room.0 />
+                <input type="hidden" name="id" value=id.to_string() />
+                <button type="submit" class="underline" data-testid="delete-message">{t!(i18n, message_delete)}</button>
+            </ActionForm>
+        </div>
+    }
+}
+
+#[component]
+fn EditForm(room: RoomId, id: MessageId, body: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let edit = ServerAction::<EditMessage>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = edit.value().get() {
+            navigate(&format!("#m-{id}"), Default::default());
+        }
+    });
+    let error = move || edit.value().get().and_then(|r| r.err()).and_then(|e| e.field("body"));
+    view! {
+        <ActionForm action=edit attr:class="flex flex-col gap-2">
+            <input type="hidden" name="room" value=room.0 />
+            <input type="hidden" name="id" value=id.to_string() />
+            <label for=format!("edit-{id}") class="sr-only">{t!(i18n, message_edit)}</label>
+            <textarea
+                id=format!("edit-{id}")
+                name="body"
+                rows="2"
+                maxlength=MessageBody::MAX
+                class="rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900"
+            >
+                {body}
+            </textarea>
+            <p class="text-sm text-red-700 dark:text-red-400" role="alert">{move || error().map(|error| view! { <InputErrorText error /> })}</p>
+            <div class="flex gap-2">
+                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1 text-sm font-semibold text-white">{t!(i18n, settings_save)}</button>
+                <a href=format!("#m-{id}") class="px-3 py-1 text-sm underline" on:click=move |_| {}>{t!(i18n, message_cancel)}</a>
+            </div>
+        </ActionForm>
+    }
+}
+
+/// A message this tab sent: shown at once, confirmed or failed with a retry.
+#[component]
+fn PendingRow(pending: PendingPost) -> impl IntoView {
+    let i18n = use_i18n();
+    let timeline = expect_context::<Timeline>();
+    let failed = pending.failed.clone();
+    let is_failed = failed.is_some();
+    let PendingPost { id, body, .. } = pending;
+    let retry_body = body.clone();
+    view! {
+        <li class="flex gap-3 px-3 py-0.5" data-testid="pending" data-failed=is_failed.to_string()>
+            <div class="w-9 shrink-0"></div>
+            <div class="min-w-0 flex-1">
+                <p class="whitespace-pre-wrap break-words text-slate-500 dark:text-slate-400">{body}</p>
+                {match failed {
+                    None => view! { <span class="text-xs text-slate-500">{t!(i18n, message_sending)}</span> }.into_any(),
+                    Some(reason) => {
+                        let reason = match reason.field("body") {
+                            Some(error) => view! { <InputErrorText error /> }.into_any(),
+                            None => view! { <ErrorText error=reason /> }.into_any(),
+                        };
+                        view! {
+                            <p class="text-xs text-red-700 dark:text-red-400" role="alert">
+                                {t!(i18n, message_failed)} " " {reason} " "
+                                <button
+                                    type="button"
+                                    class="underline"
+                                    data-testid="retry"
+                                    on:click=move |_| send(timeline, id, retry_body.clone())
+                                >
+                                    {t!(i18n, message_retry)}
+                                </button>
+                            </p>
+                        }
+                            .into_any()
+                    }
+                }}
+            </div>
+        </li>
+    }
+}
+
+/// Sends a message (again) under its id and tracks its fate.
+fn send(timeline: Timeline, id: MessageId, body: String) {
+    timeline.pending.update(|pending| {
+        match pending.iter_mut().find(|p| p.id == id) {
+            Some(existing) => existing.failed = None,
+            None => pending.push(PendingPost { id, body: body.clone(), failed: None }),
+        }
+    });
+    leptos::task::spawn_local(async move {
+        match post_message(timeline.room, id.to_string(), body).await {
+            Ok(message) => timeline.apply(message),
+            Err(error) => timeline.pending.update(|pending| {
+                if let Some(p) = pending.iter_mut().find(|p| p.id == id) {
+                    p.failed = Some(error);
+                }
+            }),
+        }
+    });
+}
+
+#[component]
+fn Composer(room: RoomId, next_id: MessageId, socket: Option<Socket>) -> impl IntoView {
+    let i18n = use_i18n();
+    let timeline = expect_context::<Timeline>();
+    // Without JavaScript, a refused post comes back here with its error and text.
+    let action = ServerAction::<PostMessage>::new();
+    let server_error = move || action.value().get().and_then(|r| r.err());
+    let kept = move || server_error().and_then(|e| e.kept("body")).unwrap_or_default();
+    let typed_error = RwSignal::new(None::<tchatche_core::input::InputError>);
+    let textarea = NodeRef::<html::Textarea>::new();
+    let last_typing = StoredValue::new(0.0f64);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(input) = textarea.get_untracked() else { return };
+        let text = input.value();
+        match MessageBody::parse(&text) {
+            Err(error) => typed_error.set(Some(error)),
+            Ok(_) => {
+                typed_error.set(None);
+                input.set_value("");
+                send(timeline, MessageId(uuid::Uuid::new_v4()), text);
+            }
+        }
+    };
+    let on_input = move |_| {
+        let now = now_ms();
+        if now - last_typing.get_value() > 3_000.0 {
+            last_typing.set_value(now);
+            if let Some(socket) = socket {
+                socket.send(ClientFrame::Typing { room });
+            }
+        }
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+            ev.prevent_default();
+            if let Some(form) = textarea.get_untracked().and_then(|t| t.form()) {
+                let _ = form.request_submit();
+            }
+        }
+    };
+    view! {
+        <form method="post" action=PostMessage::PATH class="mt-3 flex flex-col gap-2" on:submit=submit data-testid="composer">
+            <input type="hidden" name="room" value=room.0 />
+            <input type="hidden" name="id" value=next_id.to_string() />
+            <label for="composer" class="sr-only">{t!(i18n, composer_label)}</label>
+            <div class="flex items-end gap-2">
+                <textarea
+                    id="composer"
+                    node_ref=textarea
+                    name="body"
+                    rows="2"
+                    required
+                    maxlength=MessageBody::MAX
+                    placeholder=move || t_string!(i18n, composer_placeholder)
+                    on:input=on_input
+                    on:keydown=on_keydown
+                    class="min-h-12 flex-1 resize-y rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900"
+                >
+                    {kept}
+                </textarea>
+                <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
+                    {t!(i18n, composer_send)}
+                </button>
+            </div>
+            <p class="min-h-5 text-sm text-red-700 dark:text-red-400" role="alert" data-testid="composer-error">
+                {move || {
+                    typed_error
+                        .get()
+                        .or_else(|| server_error().and_then(|e| e.field("body")))
+                        .map(|error| view! { <InputErrorText error /> }.into_any())
+                        .or_else(|| server_error().filter(|e| e.field("body").is_none()).map(|error| view! { <ErrorText error /> }.into_any()))
+                }}
+            </p>
+            <p class="text-xs text-slate-500 dark:text-slate-400">{t!(i18n, composer_hint)}</p>
+        </form>
+    }
+}
+
+fn now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0.0
+    }
+}
+
+#[component]
+fn TypingLine() -> impl IntoView {
+    let i18n = use_i18n();
+    let timeline = expect_context::<Timeline>();
+    view! {
+        <p class="mt-1 min-h-5 text-sm italic text-slate-500 dark:text-slate-400" aria-live="polite" data-testid="typing">
+            {move || {
+                let names: Vec<String> = timeline.typing.get().into_iter().map(|(who, _)| who.display_name).collect();
+                (!names.is_empty()).then(|| t_string!(i18n, room_typing, names = names.join(", ")))
+            }}
+        </p>
+    }
+}
+
+#[component]
+fn JoinPrompt(slug: String, join: ServerAction<JoinRoom>) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <div class="mt-3 rounded-xl border border-slate-200 p-4 dark:border-slate-800">
+            <p class="mb-3 text-sm text-slate-600 dark:text-slate-400">{t!(i18n, room_join_prompt)}</p>
+            <ActionForm action=join>
+                <input type="hidden" name="slug" value=slug />
+                <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white" data-testid="join">
+                    {t!(i18n, room_join)}
+                </button>
+            </ActionForm>
+        </div>
+    }
+}
+
+#[component]
+fn SignInPrompt(slug: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let next = urlencode(&format!("/r/{slug}"));
+    view! {
+        <div class="mt-3 rounded-xl border border-slate-200 p-4 text-sm dark:border-slate-800" data-testid="sign-in-to-post">
+            {t!(i18n, room_signin_prompt)} " "
+            <a href=format!("/signin?next={next}") class="font-medium text-indigo-700 underline dark:text-indigo-300">{t!(i18n, nav_signin)}</a>
+            " · "
+            <a href=format!("/signup?next={next}") class="font-medium text-indigo-700 underline dark:text-indigo-300">{t!(i18n, nav_signup)}</a>
+        </div>
+    }
+}

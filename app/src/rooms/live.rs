@@ -1,0 +1,392 @@
+//! The live side of a conversation in the browser: the room's timeline as
+//! signals, and the one WebSocket of the tab (reconnecting with backoff and
+//! jitter, resuming from the last version seen).
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use tchatche_core::{
+    event::{Author, MessageView, RoomEvent, ServerFrame},
+    ids::{MessageId, RoomId, Seq},
+    room::MyRoom,
+};
+
+/// A message this tab posted that the server has not confirmed yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingPost {
+    pub id: MessageId,
+    pub body: String,
+    /// Why it failed, once it did (it can be retried: same id, no double).
+    pub failed: Option<crate::error::AppError>,
+}
+
+/// How the live connection is doing, shown to the person.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    Connecting,
+    Live,
+    /// Lost; trying again in this many seconds.
+    Retrying(u32),
+}
+
+/// Everything live about the open room (and the sidebar's counters).
+#[derive(Clone, Copy)]
+pub struct Timeline {
+    pub room: RoomId,
+    /// Confirmed messages by seq.
+    pub messages: RwSignal<BTreeMap<Seq, MessageView>>,
+    pub pending: RwSignal<Vec<PendingPost>>,
+    pub has_older: RwSignal<bool>,
+    pub typing: RwSignal<Vec<(Author, f64)>>,
+    pub online: RwSignal<Vec<Author>>,
+    pub connection: RwSignal<Connection>,
+    pub my_rooms: RwSignal<Vec<MyRoom>>,
+    pub viewer: StoredValue<Option<String>>,
+}
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+impl Timeline {
+    pub fn new(room: RoomId, messages: Vec<MessageView>, has_older: bool, viewer: Option<String>) -> Self {
+        Self {
+            room,
+            messages: RwSignal::new(messages.into_iter().map(|m| (m.seq, m)).collect()),
+            pending: RwSignal::new(Vec::new()),
+            has_older: RwSignal::new(has_older),
+            typing: RwSignal::new(Vec::new()),
+            online: RwSignal::new(Vec::new()),
+            connection: RwSignal::new(Connection::Connecting),
+            my_rooms: RwSignal::new(Vec::new()),
+            viewer: StoredValue::new(viewer),
+        }
+    }
+
+    /// The newest version this tab has of the room (to resume after).
+    pub fn newest_version(&self) -> Seq {
+        self.messages.with_untracked(|m| m.values().map(|m| m.version).max().unwrap_or_default())
+    }
+
+    pub fn newest_seq(&self) -> Seq {
+        self.messages.with_untracked(|m| m.keys().next_back().copied().unwrap_or_default())
+    }
+
+    pub fn oldest_seq(&self) -> Option<Seq> {
+        self.messages.with_untracked(|m| m.keys().next().copied())
+    }
+
+    /// Applies a message version: new, or newer than the one shown.
+    pub fn apply(&self, message: MessageView) {
+        if message.room_id != self.room {
+            return;
+        }
+        let id = message.id;
+        self.messages.update(|messages| match messages.get(&message.seq) {
+            Some(shown) if shown.version >= message.version => {}
+            _ => {
+                messages.insert(message.seq, message);
+            }
+        });
+        self.pending.update(|pending| pending.retain(|p| p.id != id));
+    }
+
+    pub fn prepend(&self, older: Vec<MessageView>, has_older: bool) {
+        self.messages.update(|messages| {
+            for message in older {
+                messages.entry(message.seq).or_insert(message);
+            }
+        });
+        self.has_older.set(has_older);
+    }
+
+    /// Counts a message of another room in the sidebar.
+    fn count_elsewhere(&self, message: &MessageView) {
+        let viewer = self.viewer.get_value();
+        let own = message.author.as_ref().map(|a| &a.username) == viewer.as_ref();
+        if message.version != message.seq || message.deleted || own {
+            return; // an edit, a deletion, or one's own: nothing new to read
+        }
+        let mentioned = viewer.as_ref().is_some_and(|me| message.mentions.iter().any(|m| m.eq_ignore_ascii_case(me)));
+        self.my_rooms.update(|rooms| {
+            if let Some(room) = rooms.iter_mut().find(|r| r.id == message.room_id) {
+                room.unread += 1;
+                if mentioned {
+                    room.mentions += 1;
+                }
+            }
+        });
+    }
+
+    /// Handles one frame from the server.
+    pub fn receive(&self, frame: ServerFrame, now: f64) {
+        match frame {
+            ServerFrame::Subscribed { room, online, .. } if room == self.room => self.online.set(online),
+            ServerFrame::Event(RoomEvent::Message(message)) => {
+                if message.room_id == self.room {
+                    let author = message.author.as_ref().map(|a| a.id);
+                    self.typing.update(|typing| typing.retain(|(who, _)| Some(who.id) != author));
+                    self.apply(message);
+                } else {
+                    self.count_elsewhere(&message);
+                }
+            }
+            ServerFrame::Event(RoomEvent::Typing { room_id, user }) if room_id == self.room => {
+                self.typing.update(|typing| {
+                    typing.retain(|(who, _)| who.id != user.id);
+                    typing.push((user, now + 6_000.0));
+                });
+            }
+            ServerFrame::Event(RoomEvent::Presence { room_id, online }) if room_id == self.room => self.online.set(online),
+            _ => {}
+        }
+    }
+
+    /// Forgets typing notices older than a few seconds.
+    pub fn expire_typing(&self, now: f64) {
+        if self.typing.with_untracked(|t| t.iter().any(|(_, until)| *until <= now)) {
+            self.typing.update(|typing| typing.retain(|(_, until)| *until > now));
+        }
+    }
+}
+
+/// Sends frames on the tab's socket (a no-op on the server).
+#[derive(Clone, Copy)]
+pub struct Socket {
+    #[cfg(feature = "hydrate")]
+    inner: StoredValue<client::Handle, LocalStorage>,
+}
+
+impl Socket {
+    pub fn send(&self, frame: tchatche_core::event::ClientFrame) {
+        #[cfg(feature = "hydrate")]
+        self.inner.with_value(|handle| handle.send(&frame));
+        #[cfg(not(feature = "hydrate"))]
+        let _ = frame;
+    }
+}
+
+/// Opens the socket for this timeline (in the browser; the server renders
+/// the state as "connecting").
+pub fn connect(timeline: Timeline, other_rooms: Signal<Vec<RoomId>>) -> Socket {
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = client::Handle::start(timeline, other_rooms);
+        let inner = StoredValue::new_local(handle);
+        on_cleanup(move || inner.with_value(|handle| handle.stop()));
+        Socket { inner }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (timeline, other_rooms);
+        Socket {}
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod client {
+    use std::{cell::RefCell, rc::Rc};
+
+    use leptos::prelude::*;
+    use tchatche_core::{
+        event::{ClientFrame, ServerFrame},
+        ids::RoomId,
+    };
+    use wasm_bindgen::{JsCast, closure::Closure};
+    use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+    use super::{Connection, Timeline};
+
+    const PING_EVERY_MS: i32 = 20_000;
+    /// How often the tab checks its socket (and forgets old typing notices).
+    const TICK_MS: i32 = 2_000;
+    /// Without a word from the server for this long, the socket is dead.
+    const SILENCE_LIMIT_MS: f64 = 50_000.0;
+    const MAX_BACKOFF_MS: f64 = 30_000.0;
+
+    struct State {
+        socket: Option<WebSocket>,
+        attempts: u32,
+        last_heard: f64,
+        last_ping: f64,
+        stopped: bool,
+        timers: Vec<i32>,
+        _closures: Vec<Box<dyn std::any::Any>>,
+    }
+
+    /// The tab's socket and its reconnect loop.
+    #[derive(Clone)]
+    pub struct Handle {
+        state: Rc<RefCell<State>>,
+        timeline: Timeline,
+        other_rooms: Signal<Vec<RoomId>>,
+    }
+
+    fn now() -> f64 {
+        js_sys::Date::now()
+    }
+
+    impl Handle {
+        pub fn start(timeline: Timeline, other_rooms: Signal<Vec<RoomId>>) -> Self {
+            let state = State {
+                socket: None,
+                attempts: 0,
+                last_heard: now(),
+                last_ping: now(),
+                stopped: false,
+                timers: Vec::new(),
+                _closures: Vec::new(),
+            };
+            let handle = Self { state: Rc::new(RefCell::new(state)), timeline, other_rooms };
+            handle.open();
+            handle.start_heartbeat();
+            handle
+        }
+
+        pub fn send(&self, frame: &ClientFrame) {
+            let state = self.state.borrow();
+            if let Some(socket) = state.socket.as_ref().filter(|s| s.ready_state() == WebSocket::OPEN) {
+                if let Ok(text) = serde_json::to_string(frame) {
+                    let _ = socket.send_with_str(&text);
+                }
+            }
+        }
+
+        pub fn stop(&self) {
+            let mut state = self.state.borrow_mut();
+            state.stopped = true;
+            if let Some(socket) = state.socket.take() {
+                let _ = socket.close();
+            }
+            let window = window();
+            for timer in state.timers.drain(..) {
+                window.clear_interval_with_handle(timer);
+                window.clear_timeout_with_handle(timer);
+            }
+        }
+
+        fn url() -> String {
+            let location = window().location();
+            let scheme = if location.protocol().unwrap_or_default() == "https:" { "wss" } else { "ws" };
+            format!("{scheme}://{}/ws", location.host().unwrap_or_default())
+        }
+
+        fn open(&self) {
+            if self.state.borrow().stopped {
+                return;
+            }
+            self.timeline.connection.set(Connection::Connecting);
+            let Ok(socket) = WebSocket::new(&Self::url()) else {
+                self.retry_later();
+                return;
+            };
+            let on_open = {
+                let handle = self.clone();
+                Closure::<dyn FnMut()>::new(move || handle.on_open())
+            };
+            let on_message = {
+                let handle = self.clone();
+                Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| handle.on_message(event))
+            };
+            let on_close = {
+                let handle = self.clone();
+                Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| handle.on_close())
+            };
+            socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+            socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+            let mut state = self.state.borrow_mut();
+            state.socket = Some(socket);
+            state._closures = vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
+        }
+
+        fn on_open(&self) {
+            {
+                let mut state = self.state.borrow_mut();
+                state.attempts = 0;
+                state.last_heard = now();
+            }
+            self.timeline.connection.set(Connection::Live);
+            // Resume after the newest version this tab has: the server sends
+            // everything newer first, then live events.
+            let after = self.timeline.newest_version();
+            self.send(&ClientFrame::Subscribe { room: self.timeline.room, after: Some(after) });
+            for room in self.other_rooms.get_untracked() {
+                if room != self.timeline.room {
+                    self.send(&ClientFrame::Subscribe { room, after: None });
+                }
+            }
+        }
+
+        fn on_message(&self, event: MessageEvent) {
+            self.state.borrow_mut().last_heard = now();
+            let Some(text) = event.data().as_string() else { return };
+            let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else { return };
+            match frame {
+                ServerFrame::Reload { room } if room == self.timeline.room => {
+                    let _ = window().location().reload();
+                }
+                ServerFrame::Denied { room } if room == self.timeline.room => {
+                    self.stop();
+                }
+                frame => self.timeline.receive(frame, now()),
+            }
+        }
+
+        fn on_close(&self) {
+            let stopped = {
+                let mut state = self.state.borrow_mut();
+                state.socket = None;
+                state.stopped
+            };
+            if !stopped {
+                self.retry_later();
+            }
+        }
+
+        /// Exponential backoff (0.5 s doubling, at most 30 s) with jitter,
+        /// so a restarted server is not hit by every tab at once.
+        fn retry_later(&self) {
+            let attempts = {
+                let mut state = self.state.borrow_mut();
+                state.attempts += 1;
+                state.attempts
+            };
+            let base = (500.0 * 2f64.powi(attempts.min(10) as i32 - 1)).min(MAX_BACKOFF_MS);
+            let delay = base * (0.5 + js_sys::Math::random());
+            self.timeline.connection.set(Connection::Retrying((delay / 1000.0).ceil() as u32));
+            let handle = self.clone();
+            let reopen = Closure::once_into_js(move || handle.open());
+            if let Ok(timer) =
+                window().set_timeout_with_callback_and_timeout_and_arguments_0(reopen.unchecked_ref(), delay as i32)
+            {
+                self.state.borrow_mut().timers.push(timer);
+            }
+        }
+
+        fn start_heartbeat(&self) {
+            let handle = self.clone();
+            let tick = Closure::<dyn FnMut()>::new(move || {
+                let (silent, ping_due, socket) = {
+                    let state = handle.state.borrow();
+                    let now = now();
+                    (now - state.last_heard > SILENCE_LIMIT_MS, now - state.last_ping >= f64::from(PING_EVERY_MS), state.socket.clone())
+                };
+                handle.timeline.expire_typing(now());
+                if let Some(socket) = socket {
+                    if silent {
+                        let _ = socket.close(); // triggers a reconnect
+                    } else if ping_due {
+                        handle.state.borrow_mut().last_ping = now();
+                        handle.send(&ClientFrame::Ping);
+                    }
+                }
+            });
+            if let Ok(timer) = window()
+                .set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), TICK_MS)
+            {
+                self.state.borrow_mut().timers.push(timer);
+            }
+            // The interval lives as long as the page; stop() clears it.
+            tick.forget();
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! Rooms: creating, joining, inviting, and the conversation page.
+//!
+//! Visibility is checked in every server function here (and by the socket
+//! when it subscribes): to anyone but its members, a private room does not
+//! exist.
+
+mod conversation;
+mod forms;
+mod live;
+mod manage;
+
+pub use conversation::RoomPage;
+pub use forms::{InvitePage, NewRoomPage};
+pub use manage::RoomSettingsPage;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use tchatche_core::{
+    event::MessageView,
+    ids::{MessageId, RoomId},
+    room::{MyRoom, Visibility},
+};
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::error::with_status;
+
+/// A room as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomInfo {
+    pub id: RoomId,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub visibility: Visibility,
+    pub indexable: bool,
+    pub member_count: i64,
+    pub is_owner: bool,
+    pub is_member: bool,
+}
+
+/// Everything the conversation page renders on the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomPageData {
+    pub room: RoomInfo,
+    /// Oldest first.
+    pub messages: Vec<MessageView>,
+    pub has_older: bool,
+    /// The page shown is the latest one (not `?before=`).
+    pub latest: bool,
+    /// The signed-in person's username (mentions of them are highlighted).
+    pub viewer: Option<String>,
+    /// A fresh id for the next message posted without JavaScript.
+    pub next_message_id: MessageId,
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod access {
+    use tchatche_core::store::{Room, User};
+
+    use super::*;
+    use crate::{auth::session, state::app_state};
+
+    /// The room and the viewer, if the viewer may see it; else 404.
+    pub async fn visible_room(slug: &str) -> Result<(Room, Option<User>, bool), AppError> {
+        let state = app_state();
+        let viewer = session::current_user().await?;
+        let room = if tchatche_core::room::is_slug(slug) { state.store.room_by_slug(slug).await? } else { None };
+        let Some(room) = room else { return Err(with_status(AppError::NotFound)) };
+        let member = match &viewer {
+            Some(viewer) => state.store.is_member(room.id, viewer.id).await?,
+            None => false,
+        };
+        if room.visibility == Visibility::Private && !member {
+            return Err(with_status(AppError::NotFound));
+        }
+        Ok((room, viewer, member))
+    }
+
+    pub async fn visible_room_by_id(id: RoomId) -> Result<(Room, Option<User>, bool), AppError> {
+        let room = app_state().store.room_by_id(id).await?.ok_or_else(|| with_status(AppError::NotFound))?;
+        visible_room(&room.slug).await
+    }
+
+    /// The room, if the signed-in viewer is a member (for posting).
+    pub async fn member_room(id: RoomId) -> Result<(Room, User), AppError> {
+        let (room, viewer, member) = visible_room_by_id(id).await?;
+        let viewer = viewer.ok_or_else(|| with_status(AppError::Unauthorized))?;
+        if !member {
+            return Err(with_status(AppError::Forbidden));
+        }
+        Ok((room, viewer))
+    }
+
+    /// The room, if the signed-in viewer owns it (or is an admin).
+    pub async fn owned_room(slug: &str) -> Result<(Room, User), AppError> {
+        let (room, viewer, _) = visible_room(slug).await?;
+        let viewer = viewer.ok_or_else(|| with_status(AppError::Unauthorized))?;
+        let owner = room.owner_id == Some(viewer.id) || viewer.role == tchatche_core::user::Role::Admin;
+        if !owner {
+            return Err(with_status(AppError::Forbidden));
+        }
+        Ok((room, viewer))
+    }
+
+    pub async fn info(room: &Room, viewer: Option<&User>, member: bool) -> Result<RoomInfo, AppError> {
+        Ok(RoomInfo {
+            id: room.id,
+            slug: room.slug.clone(),
+            name: room.name.clone(),
+            description: room.description.clone(),
+            visibility: room.visibility,
+            indexable: room.indexable,
+            member_count: app_state().store.member_count(room.id).await?,
+            is_owner: viewer.is_some_and(|v| room.owner_id == Some(v.id)),
+            is_member: member,
+        })
+    }
+
+    /// After a plain form post (no JavaScript), where to land.
+    pub fn redirect_html(path: &str) {
+        if crate::error::is_html_form_post() {
+            leptos_axum::redirect(path);
+        }
+    }
+}
+
+/// The conversation page's data: the latest messages, or those before
+/// `before`. Marks the latest page as read for members.
+#[server(endpoint = "room_page")]
+pub async fn room_page(slug: String, before: Option<i64>) -> Result<RoomPageData, AppError> {
+    use crate::state::app_state;
+    let (room, viewer, member) = access::visible_room(&slug).await?;
+    let state = app_state();
+    let page = tchatche_core::chat::history(&state.store, &state.bus, room.id, before.map(tchatche_core::ids::Seq)).await?;
+    if let (Some(viewer), true, None) = (&viewer, member, before) {
+        if let Some(newest) = page.messages.last() {
+            state.store.mark_read(room.id, viewer.id, newest.seq).await?;
+        }
+    }
+    Ok(RoomPageData {
+        room: access::info(&room, viewer.as_ref(), member).await?,
+        messages: page.messages,
+        has_older: page.has_older,
+        latest: before.is_none(),
+        viewer: viewer.map(|v| v.username),
+        next_message_id: MessageId(uuid::Uuid::now_v7()),
+    })
+}
+
+/// Older messages, for scrolling back (oldest first).
+#[server(endpoint = "older_messages")]
+pub async fn older_messages(room: RoomId, before: i64) -> Result<(Vec<MessageView>, bool), AppError> {
+    use crate::state::app_state;
+    let (room, _, _) = access::visible_room_by_id(room).await?;
+    let state = app_state();
+    let page = tchatche_core::chat::history(&state.store, &state.bus, room.id, Some(tchatche_core::ids::Seq(before))).await?;
+    Ok((page.messages, page.has_older))
+}
+
+/// Posts a message. `id` is chosen by the client: sending it again (a retry)
+/// returns the same message. Limited to a burst of 10, then one a second.
+#[server(endpoint = "post_message")]
+pub async fn post_message(room: RoomId, id: String, body: String) -> Result<MessageView, AppError> {
+    use tchatche_core::{input::InputError, limits::Scope};
+
+    use crate::{error::InvalidForm, state::app_state};
+    let kept = |error: InputError| {
+        let mut form = InvalidForm::new().keep("body", &body);
+        form.check::<()>("body", Err(error));
+        with_status(AppError::Invalid(form))
+    };
+    let (room, viewer) = access::member_room(room).await?;
+    let id = uuid::Uuid::parse_str(id.trim()).map(MessageId).map_err(|_| kept(InputError::Malformed))?;
+    tchatche_core::chat::check_body(&body).map_err(kept)?;
+    let state = app_state();
+    if let Err(wait) = state.limiter.hit(Scope::Post, &viewer.id.to_string()).await? {
+        return Err(kept(InputError::TooFast { retry_after_secs: wait.secs() }));
+    }
+    let message = tchatche_core::chat::post(&state.store, &state.bus, room.id, &viewer, id, &body)
+        .await
+        .map_err(|err| match err {
+            tchatche_core::Error::Input { error, .. } => kept(error),
+            err => with_status(AppError::from(err)),
+        })?;
+    state.store.mark_read(room.id, viewer.id, message.seq).await?;
+    access::redirect_html(&format!("/r/{}#latest", room.slug));
+    Ok(message)
+}
+
+/// Edits one's own message.
+#[server(endpoint = "edit_message")]
+pub async fn edit_message(room: RoomId, id: MessageId, body: String) -> Result<(), AppError> {
+    use crate::{error::InvalidForm, state::app_state};
+    let (room, viewer) = access::member_room(room).await?;
+    let state = app_state();
+    tchatche_core::chat::edit(&state.store, &state.bus, room.id, &viewer, id, &body).await.map_err(|err| match err {
+        tchatche_core::Error::Input { error, .. } => {
+            let mut form = InvalidForm::new().keep("body", &body);
+            form.check::<()>("body", Err(error));
+            with_status(AppError::Invalid(form))
+        }
+        err => with_status(AppError::from(err)),
+    })?;
+    access::redirect_html(&format!("/r/{}#m-{}", room.slug, id));
+    Ok(())
+}
+
+/// Deletes one's own message (moderators and admins: any message).
+#[server(endpoint = "delete_message")]
+pub async fn delete_message(room: RoomId, id: MessageId) -> Result<(), AppError> {
+    use crate::state::app_state;
+    let (room, viewer, _) = access::visible_room_by_id(room).await?;
+    let viewer = viewer.ok_or_else(|| with_status(AppError::Unauthorized))?;
+    let state = app_state();
+    tchatche_core::chat::delete(&state.store, &state.bus, room.id, &viewer, id).await.map_err(|e| with_status(e.into()))?;
+    access::redirect_html(&format!("/r/{}#m-{}", room.slug, id));
+    Ok(())
+}
+
+/// The rooms the signed-in person belongs to, with unread counts.
+#[server(endpoint = "my_rooms")]
+pub async fn my_rooms() -> Result<Vec<MyRoom>, AppError> {
+    let Some(viewer) = crate::auth::session::current_user().await? else { return Ok(Vec::new()) };
+    Ok(crate::state::app_state().store.rooms_of(viewer.id, &viewer.username).await?)
+}
+
+/// Joins a public room.
+#[server(endpoint = "join_room")]
+pub async fn join_room(slug: String) -> Result<(), AppError> {
+    let (room, viewer, _) = access::visible_room(&slug).await?;
+    let viewer = viewer.ok_or_else(|| with_status(AppError::Unauthorized))?;
+    crate::state::app_state().store.join_room(room.id, viewer.id).await?;
+    access::redirect_html(&format!("/r/{}#latest", room.slug));
+    Ok(())
+}
+
+/// Leaves a room (its owner cannot: they delete it instead).
+#[server(endpoint = "leave_room")]
+pub async fn leave_room(slug: String) -> Result<(), AppError> {
+    let (room, viewer, _) = access::visible_room(&slug).await?;
+    let viewer = viewer.ok_or_else(|| with_status(AppError::Unauthorized))?;
+    if room.owner_id == Some(viewer.id) {
+        return Err(with_status(AppError::Forbidden));
+    }
+    crate::state::app_state().store.leave_room(room.id, viewer.id).await?;
+    // A public room can still be read; a private one is gone for them.
+    let back = if room.visibility == Visibility::Public { format!("/r/{}", room.slug) } else { "/".to_owned() };
+    access::redirect_html(&back);
+    Ok(())
+}

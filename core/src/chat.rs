@@ -1,0 +1,150 @@
+//! The life of a message, in one place for every entry point (server
+//! functions, the socket): posting, editing, deleting, and reading history
+//! and catch-up from storage plus what the queue has not stored yet.
+
+use std::collections::HashMap;
+
+use crate::{
+    Error, Result,
+    bus::{Bus, DraftKind},
+    event::{Author, MessageView},
+    ids::{MessageId, RoomId, Seq, UnixMillis},
+    input::InputError,
+    message::{MessageBody, mention_candidates, render},
+    store::{MessagePage, Store, User},
+    user::Role,
+};
+
+/// Messages per history page.
+pub const PAGE: u32 = 50;
+/// Most versions sent in one catch-up; past this the client reloads.
+pub const CATCH_UP_LIMIT: u32 = 500;
+
+fn author(user: &User) -> Author {
+    Author { id: user.id, username: user.username.clone(), display_name: user.display_name.clone() }
+}
+
+async fn rendered(store: &Store, body: &MessageBody) -> Result<(String, Vec<String>)> {
+    let known = store.existing_usernames(&mention_candidates(body.as_str())).await?;
+    Ok(render(body.as_str(), &known))
+}
+
+/// Posts a message under the client's `id` (retrying with the same id is
+/// safe: one message). Answered once the message is durable.
+pub async fn post(store: &Store, bus: &Bus, room: RoomId, by: &User, id: MessageId, raw: &str) -> Result<MessageView> {
+    let body = MessageBody::parse(raw).map_err(|error| Error::input("body", error))?;
+    let (html, mentions) = rendered(store, &body).await?;
+    let message = MessageView {
+        id,
+        room_id: room,
+        seq: Seq(0),
+        version: Seq(0),
+        author: Some(author(by)),
+        body: body.as_str().to_owned(),
+        html,
+        mentions,
+        created_at: UnixMillis::now(),
+        edited_at: None,
+        deleted: false,
+    };
+    bus.submit(store, message, DraftKind::Post).await
+}
+
+/// A message of a room as it is now (stored, or still queued).
+pub async fn find(store: &Store, bus: &Bus, room: RoomId, id: MessageId) -> Result<MessageView> {
+    let pending = bus.pending_messages(room).await?.into_iter().find(|m| m.id == id);
+    let stored = store.message_by_id(id).await?.filter(|m| m.room_id == room);
+    newest(stored, pending).ok_or(Error::NotFound("message"))
+}
+
+fn newest(a: Option<MessageView>, b: Option<MessageView>) -> Option<MessageView> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(if b.version > a.version { b } else { a }),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Edits one's own message: it keeps its place and is marked edited.
+pub async fn edit(store: &Store, bus: &Bus, room: RoomId, by: &User, id: MessageId, raw: &str) -> Result<MessageView> {
+    let body = MessageBody::parse(raw).map_err(|error| Error::input("body", error))?;
+    let mut message = find(store, bus, room, id).await?;
+    if message.deleted || message.author.as_ref().map(|a| a.id) != Some(by.id) {
+        return Err(Error::NotFound("message"));
+    }
+    let (html, mentions) = rendered(store, &body).await?;
+    message.body = body.as_str().to_owned();
+    message.html = html;
+    message.mentions = mentions;
+    message.edited_at = Some(UnixMillis::now());
+    bus.submit(store, message, DraftKind::Revise).await
+}
+
+/// Deletes a message (its author, or a moderator): a tombstone stays in its
+/// place, without the text.
+pub async fn delete(store: &Store, bus: &Bus, room: RoomId, by: &User, id: MessageId) -> Result<MessageView> {
+    let mut message = find(store, bus, room, id).await?;
+    let own = message.author.as_ref().map(|a| a.id) == Some(by.id);
+    if message.deleted || !(own || by.role >= Role::Moderator) {
+        return Err(Error::NotFound("message"));
+    }
+    message.body.clear();
+    message.html.clear();
+    message.mentions.clear();
+    message.deleted = true;
+    message.edited_at = Some(UnixMillis::now());
+    bus.submit(store, message, DraftKind::Revise).await
+}
+
+/// A page of history before `before` (the latest when `None`), oldest
+/// first, including accepted messages not stored yet.
+pub async fn history(store: &Store, bus: &Bus, room: RoomId, before: Option<Seq>) -> Result<MessagePage> {
+    // Pending first: a message leaves the pending set only after it is
+    // stored, so reading in this order never misses one.
+    let pending: Vec<MessageView> = bus
+        .pending_messages(room)
+        .await?
+        .into_iter()
+        .filter(|m| before.is_none_or(|before| m.seq < before))
+        .collect();
+    let stored = store.messages_before(room, before, PAGE).await?;
+    if pending.is_empty() {
+        return Ok(stored);
+    }
+    let mut merged = merge(stored.messages, pending);
+    merged.sort_by_key(|m| m.seq);
+    let has_older = stored.has_older || merged.len() > PAGE as usize;
+    let skip = merged.len().saturating_sub(PAGE as usize);
+    Ok(MessagePage { messages: merged.split_off(skip), has_older })
+}
+
+/// Every version after `after` (new messages, edits, deletions), in
+/// version order, and whether there were more than one batch can hold.
+pub async fn catch_up(store: &Store, bus: &Bus, room: RoomId, after: Seq) -> Result<(Vec<MessageView>, bool)> {
+    let pending: Vec<MessageView> =
+        bus.pending_messages(room).await?.into_iter().filter(|m| m.version > after).collect();
+    let stored = store.messages_changed_after(room, after, CATCH_UP_LIMIT + 1).await?;
+    let truncated = stored.len() > CATCH_UP_LIMIT as usize;
+    let mut merged = merge(stored, pending);
+    merged.sort_by_key(|m| m.version);
+    merged.truncate(CATCH_UP_LIMIT as usize);
+    Ok((merged, truncated))
+}
+
+/// One version per message: the newest.
+fn merge(stored: Vec<MessageView>, pending: Vec<MessageView>) -> Vec<MessageView> {
+    let mut by_id: HashMap<MessageId, MessageView> = HashMap::with_capacity(stored.len() + pending.len());
+    for message in stored.into_iter().chain(pending) {
+        match by_id.get(&message.id) {
+            Some(kept) if kept.version >= message.version => {}
+            _ => {
+                by_id.insert(message.id, message);
+            }
+        }
+    }
+    by_id.into_values().collect()
+}
+
+/// Refuses `raw` with the body's rule, for callers validating early.
+pub fn check_body(raw: &str) -> Result<(), InputError> {
+    MessageBody::parse(raw).map(|_| ())
+}
