@@ -12,6 +12,7 @@
 //! - `bus` (server): room fan-out and the durable queue, in-process or Redis.
 //! - `chat` (server): posting, editing, deleting, history and catch-up.
 //! - `password` (server): argon2id hashing; `limits` (server): rate limits.
+//! - `process` (server): logging and signal handling of every binary.
 
 pub mod event;
 pub mod ids;
@@ -32,6 +33,8 @@ pub mod error;
 pub mod limits;
 #[cfg(feature = "server")]
 pub mod password;
+#[cfg(feature = "server")]
+pub mod process;
 #[cfg(feature = "server")]
 pub mod store;
 #[cfg(feature = "test-support")]

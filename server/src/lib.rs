@@ -12,7 +12,6 @@
 //! - `security`: the same-origin rule for state-changing requests, and
 //!   security headers.
 //! - `assets`: cache headers for the compiled site.
-//! - `telemetry`: logging.
 
 pub mod admin;
 mod assets;
@@ -21,7 +20,6 @@ mod health;
 pub mod realtime;
 mod security;
 mod sessions;
-pub mod telemetry;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -125,16 +123,4 @@ pub fn leptos_options(config: &Config) -> anyhow::Result<LeptosOptions> {
         options.hash_files = true;
     }
     Ok(options)
-}
-
-/// Cancels `shutdown` on SIGTERM or SIGINT.
-pub async fn stop_on_signal(shutdown: CancellationToken) {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("installing the SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
-    }
-    tracing::info!("stop signal received; finishing requests in flight");
-    shutdown.cancel();
 }

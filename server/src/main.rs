@@ -15,6 +15,8 @@ struct Cli {
 enum Command {
     /// Run the web server (the default).
     Serve,
+    /// Run the persistence worker (scaled mode; same as `tchatche-worker`).
+    Worker,
     /// Account administration (first admin, roles, disabling, deleting).
     Admin {
         #[command(subcommand)]
@@ -35,11 +37,16 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    server::telemetry::init(&config);
+    tchatche_core::process::init_tracing(&config);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Healthcheck => healthcheck(&config).await,
         Command::Admin { command } => server::admin::run(&config, command).await,
+        Command::Worker => {
+            let shutdown = CancellationToken::new();
+            tokio::spawn(tchatche_core::process::stop_on_signal(shutdown.clone()));
+            worker::run_process(&config, shutdown).await
+        }
     }
 }
 
@@ -54,7 +61,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     println!("tchatche is running: open {}", state.config.public_url);
 
     let shutdown = CancellationToken::new();
-    tokio::spawn(server::stop_on_signal(shutdown.clone()));
+    tokio::spawn(tchatche_core::process::stop_on_signal(shutdown.clone()));
     server::run(state, listener, shutdown).await?;
     tracing::info!("tchatche stopped");
     Ok(())

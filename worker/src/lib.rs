@@ -8,9 +8,11 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
 use tchatche_core::{
     Error, Store,
     bus::{Batch, Bus, DeadLetter, QueueConsumer},
+    config::Config,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -33,6 +35,22 @@ pub struct Step {
     pub dead: Vec<DeadLetter>,
     /// The database was unreachable: nothing was counted against the messages.
     pub database_down: bool,
+}
+
+/// The worker as a process of its own (scaled mode): connects to the
+/// configured database and Redis and runs until `shutdown`.
+pub async fn run_process(config: &Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let Some(redis_url) = &config.redis_url else {
+        anyhow::bail!("REDIS_URL is not set; without Redis the server runs the worker itself");
+    };
+    let store = Store::connect(&config.database_url, config.database_max_connections)
+        .await
+        .context("connecting to the database")?;
+    let bus = Bus::connect_redis(redis_url, &config.redis_prefix).await.context("connecting to Redis")?;
+    let result = run_until_stopped(store.clone(), bus.clone(), &config.worker_name, shutdown).await;
+    bus.shutdown().await;
+    store.close().await;
+    result
 }
 
 /// Runs until `shutdown` is cancelled (and, in-process, the queue is closed
@@ -123,3 +141,4 @@ async fn refused(consumer: &mut QueueConsumer, batch: Batch, err: Error, step: &
     step.dead.extend(dead);
     Ok(())
 }
+
