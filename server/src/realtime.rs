@@ -44,8 +44,11 @@ const SILENCE_LIMIT: Duration = Duration::from_secs(75);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Frames from browsers are small; anything bigger is refused.
 const MAX_FRAME: usize = 16 * 1024;
-/// Typing notices from one socket and room, at most this often.
-const TYPING_EVERY: Duration = Duration::from_secs(2);
+/// Typing notices from one socket and room: at most this many per window
+/// (browsers send one every few seconds while typing, and one at once after
+/// a message is sent).
+const TYPING_BURST: usize = 3;
+const TYPING_WINDOW: Duration = Duration::from_secs(3);
 /// Rooms one socket may follow at once.
 const MAX_ROOMS: usize = 200;
 
@@ -111,7 +114,8 @@ struct Followed {
     /// Highest message version sent for this room.
     sent: Seq,
     member: bool,
-    last_typing: Option<Instant>,
+    /// When the last typing notices were relayed.
+    typing: Vec<Instant>,
 }
 
 pub struct Connection {
@@ -194,10 +198,11 @@ impl Connection {
             }
             ClientFrame::Typing { room } => {
                 let (Some(viewer), Some(followed)) = (&self.viewer, self.rooms.get_mut(&room)) else { return Vec::new() };
-                if !followed.member || followed.last_typing.is_some_and(|at| at.elapsed() < TYPING_EVERY) {
+                followed.typing.retain(|at| at.elapsed() < TYPING_WINDOW);
+                if !followed.member || followed.typing.len() >= TYPING_BURST {
                     return Vec::new();
                 }
-                followed.last_typing = Some(Instant::now());
+                followed.typing.push(Instant::now());
                 let event = RoomEvent::Typing { room_id: room, user: author(viewer) };
                 if let Err(err) = self.state.bus.publish(event).await {
                     tracing::warn!(%err, "typing notice not published");
@@ -254,7 +259,7 @@ impl Connection {
             }
         });
         self.events.insert(room_id, stream.boxed());
-        self.rooms.insert(room_id, Followed { sent: after.unwrap_or(room.last_seq), member, last_typing: None });
+        self.rooms.insert(room_id, Followed { sent: after.unwrap_or(room.last_seq), member, typing: Vec::new() });
 
         let mut frames = Vec::new();
         let online = match (&self.viewer, member) {

@@ -38,6 +38,7 @@ backend_tests! {
         assert!(html.contains("Salons publics"), "French chosen from Accept-Language");
         assert!(html.contains(r#"lang="fr""#) && html.contains(r#"dir="ltr""#));
         assert!(html.contains(r#"data-theme="system""#));
+        assert!(html.contains(r#"data-testid="directory-empty""#), "no rooms yet: the empty state");
 
         // The cookie wins over the header.
         let (_, _, html) = get(&app, "/", &[("accept-language", "fr"), ("cookie", "i18n_pref_locale=en")]).await;

@@ -593,6 +593,8 @@ fn Composer(room: RoomId, next_id: MessageId, socket: Option<Socket>) -> impl In
             Ok(_) => {
                 typed_error.set(None);
                 input.set_value("");
+                // The next keystroke starts a new "typing" at once.
+                last_typing.set_value(0.0);
                 send(timeline, MessageId(uuid::Uuid::new_v4()), text);
             }
         }
