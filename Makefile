@@ -38,11 +38,11 @@ test:
 	@scripts/install-tools.sh --browser
 	@scripts/check-services.sh
 	cargo test $(SERVER_CRATES) --features tchatche-core/test-support,app/ssr
-	cargo check -p frontend --target wasm32-unknown-unknown
-	cargo leptos build --release
+	cargo leptos build --release   # also compiles the frontend crate for wasm32
 	cd end2end && npm test
 
 .PHONY: bench
 bench: build
 	@scripts/check-services.sh
-	cargo bench -p server
+	# The flags cargo-leptos gave the release build, so its artifacts are reused.
+	RUSTFLAGS="--cfg erase_components" cargo bench -p server

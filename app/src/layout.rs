@@ -88,11 +88,14 @@ fn AccountNav() -> impl IntoView {
                             .into_any()
                     }
                     _ => {
+                        // Test ids on both branches: the links are patched in
+                        // place when the viewer changes, and an attribute only
+                        // one branch sets would linger.
                         view! {
-                            <A href=move || format!("/signin?next={}", crate::auth::urlencode(&here())) attr:class=NAV_LINK>
+                            <A href=move || format!("/signin?next={}", crate::auth::urlencode(&here())) attr:class=NAV_LINK attr:data-testid="sign-in-link">
                                 {t!(i18n, nav_signin)}
                             </A>
-                            <A href=move || format!("/signup?next={}", crate::auth::urlencode(&here())) attr:class=NAV_LINK>
+                            <A href=move || format!("/signup?next={}", crate::auth::urlencode(&here())) attr:class=NAV_LINK attr:data-testid="sign-up-link">
                                 {t!(i18n, nav_signup)}
                             </A>
                         }

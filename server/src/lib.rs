@@ -72,7 +72,14 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
             &format!("/{}", state.leptos_options.site_pkg_dir),
             assets::hashed_assets(&state.leptos_options),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Unknown paths render the app's 404 page, which needs the state too.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            shell,
+        ))
         .layer(sessions.layer(&state.config))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::same_origin_writes))
         .layer(security::headers())

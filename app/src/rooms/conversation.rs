@@ -5,7 +5,7 @@
 
 use leptos::{html, prelude::*, server_fn::ServerFn};
 use leptos_meta::{Meta, Title};
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate, use_params_map, use_query_map};
 use tchatche_core::{
     event::{ClientFrame, MessageView},
     ids::{MessageId, RoomId},
@@ -25,6 +25,8 @@ use crate::{
     pages::{LocalTime, NotFound},
 };
 
+type MyRoomsResource = Resource<Result<Vec<tchatche_core::room::MyRoom>, AppError>>;
+
 /// Consecutive messages of one author within this time share one header.
 const GROUP_WITHIN_MS: i64 = 5 * 60 * 1000;
 
@@ -37,11 +39,14 @@ pub fn RoomPage() -> impl IntoView {
     let before = move || query.read().get("before").and_then(|b| b.parse::<i64>().ok());
     let join = ServerAction::<JoinRoom>::new();
     let data = Resource::new(move || (slug(), before(), join.version().get()), |(slug, before, _)| room_page(slug, before));
+    // Created here, outside the Suspense: a resource created while a
+    // Suspense renders its children can keep the server's stream open forever.
+    let sidebar = Resource::new(move || join.version().get(), |_| my_rooms());
     view! {
         <Suspense fallback=move || view! { <p class="text-slate-500">{t!(i18n, room_loading)}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(data) => view! { <Conversation data join /> }.into_any(),
+                    Ok(data) => view! { <Conversation data join sidebar /> }.into_any(),
                     Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
                     Err(error) => {
                         view! {
@@ -58,11 +63,10 @@ pub fn RoomPage() -> impl IntoView {
 }
 
 #[component]
-fn Conversation(data: RoomPageData, join: ServerAction<JoinRoom>) -> impl IntoView {
+fn Conversation(data: RoomPageData, join: ServerAction<JoinRoom>, sidebar: MyRoomsResource) -> impl IntoView {
     let i18n = use_i18n();
     let room = data.room.clone();
     let timeline = Timeline::new(room.id, data.messages, data.has_older, data.viewer.clone());
-    let sidebar = Resource::new(|| (), |_| my_rooms());
     let other_rooms = Signal::derive(move || timeline.my_rooms.with(|rooms| rooms.iter().map(|r| r.id).collect()));
     // Live only on the latest page; an older page is a stable archive.
     let socket = if data.latest { Some(live::connect(timeline, other_rooms)) } else { None };
@@ -103,7 +107,7 @@ fn Conversation(data: RoomPageData, join: ServerAction<JoinRoom>) -> impl IntoVi
 
 /// The rooms the person belongs to, with unread counts and mentions.
 #[component]
-fn Sidebar(current: RoomId, sidebar: Resource<Result<Vec<tchatche_core::room::MyRoom>, AppError>>, signed_in: bool) -> impl IntoView {
+fn Sidebar(current: RoomId, sidebar: MyRoomsResource, signed_in: bool) -> impl IntoView {
     let i18n = use_i18n();
     let timeline = expect_context::<Timeline>();
     view! {
@@ -410,9 +414,12 @@ fn MessageRow(row: Row, viewer: Option<String>) -> impl IntoView {
     let message = row.message;
     let own = message.author.as_ref().map(|a| &a.username) == viewer.as_ref() && viewer.is_some();
     let mentioned = viewer.as_ref().is_some_and(|me| message.mentions.iter().any(|m| m.eq_ignore_ascii_case(me)));
+    // Without JavaScript the Edit link opens `?edit={id}`, rendered by the
+    // server; hydrated, it only flips `open`, so nothing is fetched again.
+    let open = RwSignal::new(false);
     let editing = {
         let id = message.id.to_string();
-        move || own && query.read().get("edit").as_deref() == Some(id.as_str())
+        move || own && (open.get() || query.read().get("edit").as_deref() == Some(id.as_str()))
     };
     let (name, avatar) = match &message.author {
         Some(author) => (author.display_name.clone(), crate::auth::avatar_url(&author.username, None)),
@@ -446,7 +453,7 @@ fn MessageRow(row: Row, viewer: Option<String>) -> impl IntoView {
                             when=editing
                             fallback=move || view! { <div class="message-body break-words" inner_html=html.clone()></div> }
                         >
-                            <EditForm room=message.room_id id=message.id body=body.clone() />
+                            <EditForm room=message.room_id id=message.id body=body.clone() open />
                         </Show>
                     }
                         .into_any()
@@ -454,19 +461,29 @@ fn MessageRow(row: Row, viewer: Option<String>) -> impl IntoView {
                 {(message.edited_at.is_some() && !message.deleted).then(|| view! {
                     <span class="text-xs text-slate-500 dark:text-slate-400" data-testid="edited">{t!(i18n, message_edited)}</span>
                 })}
-                {(own && !message.deleted).then(|| view! { <MessageActions room=message.room_id id=message.id /> })}
+                {(own && !message.deleted).then(|| view! { <MessageActions room=message.room_id id=message.id open /> })}
             </div>
         </li>
     }
 }
 
 #[component]
-fn MessageActions(room: RoomId, id: MessageId) -> impl IntoView {
+fn MessageActions(room: RoomId, id: MessageId, open: RwSignal<bool>) -> impl IntoView {
     let i18n = use_i18n();
     let delete = ServerAction::<DeleteMessage>::new();
     view! {
         <div class="flex gap-3 text-xs text-slate-500 opacity-70 group-hover:opacity-100 dark:text-slate-400">
-            <a href=format!("?edit={id}#m-{id}") class="underline" data-testid="edit-message">{t!(i18n, message_edit)}</a>
+            <a
+                href=format!("?edit={id}#m-{id}")
+                class="underline"
+                data-testid="edit-message"
+                on:click=move |ev| {
+                    ev.prevent_default();
+                    open.set(true);
+                }
+            >
+                {t!(i18n, message_edit)}
+            </a>
             <ActionForm action=delete>
                 <input type="hidden" name="room" value=room.0 />
                 <input type="hidden" name="id" value=id.to_string() />
@@ -477,13 +494,24 @@ fn MessageActions(room: RoomId, id: MessageId) -> impl IntoView {
 }
 
 #[component]
-fn EditForm(room: RoomId, id: MessageId, body: String) -> impl IntoView {
+fn EditForm(room: RoomId, id: MessageId, body: String, open: RwSignal<bool>) -> impl IntoView {
     let i18n = use_i18n();
     let edit = ServerAction::<EditMessage>::new();
     let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = edit.value().get() {
-            navigate(&format!("#m-{id}"), Default::default());
+    let location = use_location();
+    // Closing drops `?edit=` too, when the form was opened by that link.
+    let close = move || {
+        open.set(false);
+        if location.query.read_untracked().get("edit").is_some() {
+            navigate(&location.pathname.get_untracked(), Default::default());
+        }
+    };
+    Effect::new({
+        let close = close.clone();
+        move |_| {
+            if let Some(Ok(())) = edit.value().get() {
+                close();
+            }
         }
     });
     let error = move || edit.value().get().and_then(|r| r.err()).and_then(|e| e.field("body"));
@@ -504,7 +532,16 @@ fn EditForm(room: RoomId, id: MessageId, body: String) -> impl IntoView {
             <p class="text-sm text-red-700 dark:text-red-400" role="alert">{move || error().map(|error| view! { <InputErrorText error /> })}</p>
             <div class="flex gap-2">
                 <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1 text-sm font-semibold text-white">{t!(i18n, settings_save)}</button>
-                <a href=format!("#m-{id}") class="px-3 py-1 text-sm underline" on:click=move |_| {}>{t!(i18n, message_cancel)}</a>
+                <a
+                    href=move || format!("{}#m-{id}", location.pathname.get())
+                    class="px-3 py-1 text-sm underline"
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        close();
+                    }
+                >
+                    {t!(i18n, message_cancel)}
+                </a>
             </div>
         </ActionForm>
     }
