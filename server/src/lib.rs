@@ -12,6 +12,7 @@
 //! - `security`: the same-origin rule for state-changing requests, and
 //!   security headers.
 //! - `assets`: cache headers for the compiled site.
+//! - `stalls`: renders a page again when Leptos leaves its render hanging.
 
 pub mod admin;
 mod assets;
@@ -20,6 +21,7 @@ mod health;
 pub mod realtime;
 mod security;
 mod sessions;
+mod stalls;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -29,6 +31,7 @@ use app::{App, shell};
 use axum::{
     Router,
     extract::DefaultBodyLimit,
+    handler::Handler,
     routing::{get, post},
 };
 use leptos::prelude::*;
@@ -59,6 +62,9 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
     let leptos_options = state.leptos_options.clone();
     let sessions = sessions::Sessions::connect(&state.config, &state.store).await.context("opening the session store")?;
     tokio::spawn(sessions.clone().delete_expired_forever());
+    let pages = Router::new()
+        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .route_layer(axum::middleware::from_fn(stalls::retry_stalled_renders));
     let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/avatars/{username}", get(avatars::serve))
@@ -67,19 +73,22 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
             "/settings/avatar",
             post(avatars::upload).layer(DefaultBodyLimit::max(avatars::MAX_REQUEST_BYTES)),
         )
-        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .merge(pages)
         .nest_service(
             &format!("/{}", state.leptos_options.site_pkg_dir),
             assets::hashed_assets(&state.leptos_options),
         )
         // Unknown paths render the app's 404 page, which needs the state too.
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            {
-                let state = state.clone();
-                move || provide_context(state.clone())
-            },
-            shell,
-        ))
+        .fallback(
+            leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+                {
+                    let state = state.clone();
+                    move || provide_context(state.clone())
+                },
+                shell,
+            )
+            .layer(axum::middleware::from_fn(stalls::retry_stalled_renders)),
+        )
         .layer(sessions.layer(&state.config))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::same_origin_writes))
         .layer(security::headers())
