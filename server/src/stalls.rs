@@ -1,9 +1,10 @@
-//! A guard around page renders. Leptos 0.8 can, rarely (about one page in a
-//! few thousand under load here), leave a server render waiting forever on
-//! a `<Suspense>` whose data has in fact arrived: a race between threads in
-//! its task tracking (leptos-rs/leptos#4851, #4866). The visitor would wait
-//! for ever. A page read (GET or HEAD, which change nothing worth repeating)
-//! that has not fully rendered in time is dropped and rendered again.
+//! A guard around page renders. Leptos 0.8 can, rarely (seen here in about
+//! one test run in forty, under load), leave a server render waiting forever
+//! on a `<Suspense>` whose data has in fact arrived: a race between threads
+//! in its task tracking (leptos-rs/leptos#4851, #4866). The visitor would
+//! wait for ever. A page read (GET or HEAD, which change nothing worth
+//! repeating) that has not fully rendered in time is dropped and rendered
+//! again.
 
 use std::time::Duration;
 
