@@ -17,17 +17,9 @@ use crate::error::with_status;
 /// Creates a room owned by the signed-in person, then opens it.
 #[server(endpoint = "create_room")]
 pub async fn create_room(name: String, description: String, visibility: String) -> Result<(), AppError> {
-    use tchatche_core::room::Visibility;
-
-    use crate::{auth::session, error::InvalidForm, state::app_state};
+    use crate::{auth::session, state::app_state};
     let viewer = session::require_user().await.map_err(with_status)?;
-    let mut form = InvalidForm::new().keep("name", &name).keep("description", &description).keep("visibility", &visibility);
-    let name_ok = form.check("name", RoomName::parse(&name));
-    let description_ok = form.check("description", RoomDescription::parse(&description));
-    let visibility_ok = form.check("visibility", Visibility::parse(&visibility));
-    let (Some(name), Some(description), Some(visibility)) = (name_ok, description_ok, visibility_ok) else {
-        return Err(with_status(AppError::Invalid(form)));
-    };
+    let (name, description, visibility) = super::access::room_fields(&name, &description, &visibility)?;
     let room = app_state()
         .store
         .create_room_named(name.as_str(), description.as_str(), visibility, viewer.id)

@@ -53,17 +53,8 @@ pub async fn load_room_settings(slug: String) -> Result<RoomSettings, AppError> 
 
 #[server(endpoint = "update_room")]
 pub async fn update_room(slug: String, name: String, description: String, visibility: String) -> Result<(), AppError> {
-    use tchatche_core::room::Visibility;
-
-    use crate::error::InvalidForm;
     let (room, _) = access::owned_room(&slug).await?;
-    let mut form = InvalidForm::new().keep("name", &name).keep("description", &description).keep("visibility", &visibility);
-    let name_ok = form.check("name", RoomName::parse(&name));
-    let description_ok = form.check("description", RoomDescription::parse(&description));
-    let visibility_ok = form.check("visibility", Visibility::parse(&visibility));
-    let (Some(name), Some(description), Some(visibility)) = (name_ok, description_ok, visibility_ok) else {
-        return Err(with_status(AppError::Invalid(form)));
-    };
+    let (name, description, visibility) = access::room_fields(&name, &description, &visibility)?;
     app_state().store.update_room(room.id, name.as_str(), description.as_str(), visibility).await?;
     Ok(())
 }

@@ -60,6 +60,26 @@ pub(crate) mod access {
     use super::*;
     use crate::{auth::session, state::app_state};
 
+    /// A room's name, description and visibility from a form (creating or
+    /// editing a room), or every broken rule with the typed values kept.
+    pub fn room_fields(
+        name: &str,
+        description: &str,
+        visibility: &str,
+    ) -> Result<(tchatche_core::room::RoomName, tchatche_core::room::RoomDescription, Visibility), AppError> {
+        use tchatche_core::room::{RoomDescription, RoomName};
+
+        use crate::error::InvalidForm;
+        let mut form = InvalidForm::new().keep("name", name).keep("description", description).keep("visibility", visibility);
+        let name = form.check("name", RoomName::parse(name));
+        let description = form.check("description", RoomDescription::parse(description));
+        let visibility = form.check("visibility", Visibility::parse(visibility));
+        match (name, description, visibility) {
+            (Some(name), Some(description), Some(visibility)) => Ok((name, description, visibility)),
+            _ => Err(with_status(AppError::Invalid(form))),
+        }
+    }
+
     /// The room and the viewer, if the viewer may see it; else 404.
     pub async fn visible_room(slug: &str) -> Result<(Room, Option<User>, bool), AppError> {
         let state = app_state();
