@@ -12,7 +12,7 @@
 //!   behind alone, and is then resynchronized from storage.
 //! - The server pings every 25 s and closes a socket silent for 75 s.
 
-use std::{collections::HashMap, pin::Pin, time::Duration};
+use std::{collections::HashMap, pin::Pin, sync::Arc, time::Duration};
 
 use axum::{
     extract::{
@@ -24,7 +24,7 @@ use axum::{
 };
 use futures::{Sink, SinkExt, Stream, StreamExt, stream::BoxStream};
 use tchatche_core::{
-    bus::Received,
+    bus::{FannedOut, Received},
     chat,
     event::{Author, ClientFrame, RoomEvent, ServerFrame},
     ids::{RoomId, Seq},
@@ -110,6 +110,17 @@ pub enum Outgoing {
     Close,
 }
 
+/// A frame for this socket: built for it, or shared by every socket
+/// following the room (encoded once for all of them).
+enum Reply {
+    Own(ServerFrame),
+    Shared(Arc<FannedOut>),
+}
+
+fn own(frames: Vec<ServerFrame>) -> Vec<Reply> {
+    frames.into_iter().map(Reply::Own).collect()
+}
+
 struct Followed {
     /// Highest message version sent for this room.
     sent: Seq,
@@ -147,7 +158,7 @@ impl Connection {
         heartbeat.reset();
         let mut last_heard = Instant::now();
         loop {
-            let frames = tokio::select! {
+            let replies = tokio::select! {
                 message = incoming.next() => match message {
                     None | Some(Incoming::Closed) => break,
                     Some(Incoming::Alive) => { last_heard = Instant::now(); Vec::new() }
@@ -156,7 +167,7 @@ impl Connection {
                     Some(Incoming::Text(text)) => {
                         last_heard = Instant::now();
                         match serde_json::from_str::<ClientFrame>(&text) {
-                            Ok(frame) => self.handle(frame).await,
+                            Ok(frame) => own(self.handle(frame).await),
                             // Unknown frames are ignored (a newer client, or noise).
                             Err(_) => Vec::new(),
                         }
@@ -173,8 +184,11 @@ impl Connection {
                 }
             };
             let mut failed = false;
-            for frame in frames {
-                let text = serde_json::to_string(&frame).expect("frames serialize");
+            for reply in replies {
+                let text = match reply {
+                    Reply::Own(frame) => serde_json::to_string(&frame).expect("frames serialize"),
+                    Reply::Shared(event) => event.frame().to_owned(),
+                };
                 if send(&mut outgoing, Outgoing::Frame(text)).await.is_err() {
                     failed = true;
                     break;
@@ -297,31 +311,31 @@ impl Connection {
         }
     }
 
-    async fn deliver(&mut self, room: RoomId, received: Received) -> Vec<ServerFrame> {
+    async fn deliver(&mut self, room: RoomId, received: Received) -> Vec<Reply> {
         let Some(followed) = self.rooms.get_mut(&room) else { return Vec::new() };
         match received {
-            Received::Event(event) => match &*event {
+            Received::Event(shared) => match &shared.event {
                 RoomEvent::Message(message) => {
                     if message.version <= followed.sent {
                         return Vec::new(); // already sent (catch-up overlap)
                     }
                     followed.sent = message.version;
-                    vec![ServerFrame::Event((*event).clone())]
+                    vec![Reply::Shared(shared)]
                 }
                 RoomEvent::Typing { user, .. } => {
-                    let own = self.viewer.as_ref().is_some_and(|v| v.id == user.id);
-                    if followed.member && !own { vec![ServerFrame::Event((*event).clone())] } else { Vec::new() }
+                    let mine = self.viewer.as_ref().is_some_and(|v| v.id == user.id);
+                    if followed.member && !mine { vec![Reply::Shared(shared)] } else { Vec::new() }
                 }
                 // Visitors never see who is online.
                 RoomEvent::Presence { .. } => {
-                    if followed.member { vec![ServerFrame::Event((*event).clone())] } else { Vec::new() }
+                    if followed.member { vec![Reply::Shared(shared)] } else { Vec::new() }
                 }
-                RoomEvent::Resync { .. } => self.catch_up(room).await,
+                RoomEvent::Resync { .. } => own(self.catch_up(room).await),
             },
             // Events were dropped for this slow socket: fill the hole from storage.
             Received::Lagged(missed) => {
                 tracing::debug!(missed, %room, "socket lagged; resynchronizing");
-                self.catch_up(room).await
+                own(self.catch_up(room).await)
             }
             Received::Closed => Vec::new(),
         }

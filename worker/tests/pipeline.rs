@@ -40,7 +40,7 @@ impl RunningWorker {
 
 async fn next_event(subscription: &mut tchatche_core::bus::RoomSubscription) -> RoomEvent {
     match tokio::time::timeout(Duration::from_secs(5), subscription.recv()).await.expect("an event within 5 s") {
-        Received::Event(event) => (*event).clone(),
+        Received::Event(event) => event.event.clone(),
         other => panic!("expected an event, got {other:?}"),
     }
 }

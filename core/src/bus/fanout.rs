@@ -3,12 +3,15 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, OnceLock},
 };
 
 use tokio::sync::broadcast;
 
-use crate::{event::RoomEvent, ids::RoomId};
+use crate::{
+    event::{RoomEvent, ServerFrame},
+    ids::RoomId,
+};
 
 /// How many events a subscriber may fall behind before it is told it lagged
 /// (and must resynchronize from storage). Bounded so that one slow socket
@@ -17,20 +20,40 @@ pub const ROOM_CHANNEL_CAPACITY: usize = 256;
 
 #[derive(Default)]
 pub(crate) struct RoomFanout {
-    rooms: Mutex<HashMap<RoomId, broadcast::Sender<Arc<RoomEvent>>>>,
+    rooms: Mutex<HashMap<RoomId, broadcast::Sender<Arc<FannedOut>>>>,
+}
+
+/// An event as every subscriber of its room receives it: one shared copy,
+/// whose socket frame is encoded once for all of them (a busy room has
+/// thousands of sockets; encoding per socket was most of the fan-out's cost).
+#[derive(Debug)]
+pub struct FannedOut {
+    pub event: RoomEvent,
+    frame: OnceLock<String>,
+}
+
+impl FannedOut {
+    pub fn new(event: RoomEvent) -> Arc<Self> {
+        Arc::new(Self { event, frame: OnceLock::new() })
+    }
+
+    /// The event as a socket's JSON text frame (`ServerFrame::Event`).
+    pub fn frame(&self) -> &str {
+        self.frame.get_or_init(|| serde_json::to_string(&ServerFrame::Event(self.event.clone())).expect("frames serialize"))
+    }
 }
 
 /// A subscription to one room's events. Dropping it unsubscribes.
 pub struct RoomSubscription {
     pub room: RoomId,
-    pub(crate) receiver: broadcast::Receiver<Arc<RoomEvent>>,
+    pub(crate) receiver: broadcast::Receiver<Arc<FannedOut>>,
     pub(crate) release: Option<Box<dyn FnOnce() + Send + Sync>>,
 }
 
 /// What a subscriber gets next.
 #[derive(Debug)]
 pub enum Received {
-    Event(Arc<RoomEvent>),
+    Event(Arc<FannedOut>),
     /// The subscriber fell this many events behind and they were dropped for
     /// it: it must reload from storage to have no holes.
     Lagged(u64),
@@ -59,7 +82,7 @@ impl Drop for RoomSubscription {
 impl RoomFanout {
     /// Subscribes to a room; returns whether this is the first local
     /// subscriber (the transport may need to start listening for it).
-    pub(crate) fn subscribe(&self, room: RoomId) -> (broadcast::Receiver<Arc<RoomEvent>>, bool) {
+    pub(crate) fn subscribe(&self, room: RoomId) -> (broadcast::Receiver<Arc<FannedOut>>, bool) {
         let mut rooms = self.rooms.lock().expect("fan-out lock poisoned");
         match rooms.get(&room) {
             Some(sender) => (sender.subscribe(), false),
@@ -86,11 +109,11 @@ impl RoomFanout {
     }
 
     /// Hands an event to this process' subscribers of its room, if any.
-    pub(crate) fn deliver(&self, event: Arc<RoomEvent>) {
+    pub(crate) fn deliver(&self, event: RoomEvent) {
         let rooms = self.rooms.lock().expect("fan-out lock poisoned");
         if let Some(sender) = rooms.get(&event.room_id()) {
             // No receiver left is not an error: the last one is leaving.
-            let _ = sender.send(event);
+            let _ = sender.send(FannedOut::new(event));
         }
     }
 

@@ -111,7 +111,7 @@ impl LocalConsumer {
     pub(crate) fn committed(&mut self, batch: Batch) -> Result<()> {
         for message in batch.messages {
             let waiters = self.forget(&message);
-            self.fanout.deliver(Arc::new(RoomEvent::Message(message.clone())));
+            self.fanout.deliver(RoomEvent::Message(message.clone()));
             for waiter in waiters {
                 let _ = waiter.send(Ok(message.clone()));
             }

@@ -20,7 +20,7 @@ mod redis;
 
 use std::sync::Arc;
 
-pub use fanout::{ROOM_CHANNEL_CAPACITY, Received, RoomSubscription};
+pub use fanout::{FannedOut, ROOM_CHANNEL_CAPACITY, Received, RoomSubscription};
 use fanout::RoomFanout;
 pub use local::LocalConsumer;
 pub use redis::{DeadLetter, RedisConsumer};
@@ -115,7 +115,7 @@ impl Bus {
     pub async fn publish(&self, event: RoomEvent) -> Result<()> {
         match &self.inner.transport {
             Transport::Local(_) => {
-                self.inner.fanout.deliver(Arc::new(event));
+                self.inner.fanout.deliver(event);
                 Ok(())
             }
             Transport::Redis(transport) => transport.publish(&event).await,

@@ -317,7 +317,7 @@ fn spawn_pump(subscriber: &SubscriberClient, keys: Keys, fanout: Arc<RoomFanout>
                         let Some(room) = keys.room_of_channel(&message.channel) else { continue };
                         let Some(payload) = message.value.as_str() else { continue };
                         match serde_json::from_str::<RoomEvent>(&payload) {
-                            Ok(event) if event.room_id() == room => fanout.deliver(Arc::new(event)),
+                            Ok(event) if event.room_id() == room => fanout.deliver(event),
                             Ok(_) => tracing::warn!(%room, "event on the wrong channel ignored"),
                             Err(err) => tracing::warn!(%err, %room, "undecodable event ignored"),
                         }
@@ -341,7 +341,7 @@ fn spawn_pump(subscriber: &SubscriberClient, keys: Keys, fanout: Arc<RoomFanout>
 
 fn resync_all(fanout: &RoomFanout) {
     for room_id in fanout.rooms() {
-        fanout.deliver(Arc::new(RoomEvent::Resync { room_id }));
+        fanout.deliver(RoomEvent::Resync { room_id });
     }
 }
 
