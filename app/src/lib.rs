@@ -11,6 +11,7 @@
 //! - `rooms`: rooms, invitations and the conversation page (live).
 //! - `settings`: the settings page.
 //! - `pages`: the other pages.
+//! - `seo`: what pages tell search engines (noindex, canonical, JSON-LD).
 //! - `components`: form fields and other shared pieces.
 //! - `error`: the one error type of server functions.
 //! - `state` (ssr): what the server hands to every render and server function.
@@ -27,6 +28,7 @@ pub mod language;
 pub mod layout;
 pub mod pages;
 pub mod rooms;
+pub mod seo;
 pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -92,6 +94,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/rooms/new") view=rooms::NewRoomPage ssr=SsrMode::Async />
                         <Route path=path!("/r/:slug") view=rooms::RoomPage ssr=SsrMode::Async />
                         <Route path=path!("/r/:slug/settings") view=rooms::RoomSettingsPage ssr=SsrMode::Async />
+                        // After `settings`: the first route that matches wins.
+                        <Route path=path!("/r/:slug/:day") view=rooms::ArchivePage ssr=SsrMode::Async />
                         <Route path=path!("/invite/:token") view=rooms::InvitePage ssr=SsrMode::Async />
                         <Route path=path!("/u/:username") view=pages::ProfilePage ssr=SsrMode::Async />
                     </Routes>

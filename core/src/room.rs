@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{RoomId, Seq, UnixMillis};
+use crate::{
+    ids::{RoomId, Seq, UnixMillis},
+    input::{InputError, check_len},
+};
 
 /// Who can see a room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,6 +50,100 @@ pub struct RoomSummary {
 }
 
 
+/// How the public directory is ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DirectorySort {
+    /// Most recently active first.
+    #[default]
+    Activity,
+    /// Alphabetical.
+    Name,
+}
+
+impl DirectorySort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Activity => "activity",
+            Self::Name => "name",
+        }
+    }
+}
+
+/// What the directory shows (`/?q=…&sort=…&page=…`), parsed from the
+/// query string: a search in room names, an order, and a page number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryQuery {
+    /// Lowercase words to find in room names; empty: every public room.
+    pub search: String,
+    pub sort: DirectorySort,
+    /// From 1.
+    pub page: u32,
+}
+
+/// Every public room, most recently active first, first page.
+impl Default for DirectoryQuery {
+    fn default() -> Self {
+        Self { search: String::new(), sort: DirectorySort::Activity, page: 1 }
+    }
+}
+
+impl DirectoryQuery {
+    pub const PAGE_SIZE: u32 = 24;
+    pub const MAX_SEARCH: u32 = 64;
+    /// Far past any real directory; keeps offsets (and their cost) bounded.
+    pub const MAX_PAGE: u32 = 1_000;
+
+    /// Parses the three query parameters; the error names the parameter
+    /// at fault. Absent or empty parameters take their defaults.
+    pub fn parse(search: Option<&str>, sort: Option<&str>, page: Option<&str>) -> Result<Self, (&'static str, InputError)> {
+        let search: String = search
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !(c.is_control() || crate::user::is_bidi_control(*c)))
+            .collect::<String>()
+            .trim()
+            .to_lowercase();
+        check_len(&search, 0, Self::MAX_SEARCH).map_err(|err| ("q", err))?;
+        let sort = match sort.unwrap_or_default() {
+            "" | "activity" => DirectorySort::Activity,
+            "name" => DirectorySort::Name,
+            _ => return Err(("sort", InputError::Malformed)),
+        };
+        let page = match page.unwrap_or_default() {
+            "" => 1,
+            raw => match raw.parse::<u32>() {
+                Ok(page @ 1..=Self::MAX_PAGE) => page,
+                _ => return Err(("page", InputError::Malformed)),
+            },
+        };
+        Ok(Self { search, sort, page })
+    }
+
+    /// The query string of this search and order at `page` (`?q=…&page=2`),
+    /// leaving out defaults; `encode` percent-encodes a value.
+    pub fn query_string(&self, page: u32, encode: impl Fn(&str) -> String) -> String {
+        let mut parts = Vec::new();
+        if !self.search.is_empty() {
+            parts.push(format!("q={}", encode(&self.search)));
+        }
+        if self.sort != DirectorySort::Activity {
+            parts.push(format!("sort={}", self.sort.as_str()));
+        }
+        if page > 1 {
+            parts.push(format!("page={page}"));
+        }
+        if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+    }
+}
+
+/// One page of the directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct DirectoryPage {
+    pub rooms: Vec<RoomSummary>,
+    pub has_next: bool,
+}
+
 /// A room in someone's list, with what they have not read yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(sqlx::FromRow))]
@@ -60,8 +157,6 @@ pub struct MyRoom {
     /// Of those, the ones mentioning this person.
     pub mentions: i64,
 }
-
-use crate::input::{InputError, check_len};
 
 /// A room's name: 1–64 characters once trimmed, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,6 +249,21 @@ mod tests {
         assert_eq!(RoomDescription::parse("").unwrap().as_str(), "");
         assert_eq!(RoomDescription::parse(&"d".repeat(281)), Err(InputError::TooLong { max: 280 }));
         assert_eq!(Visibility::parse("secret"), Err(InputError::Malformed));
+    }
+
+    #[test]
+    fn directory_queries() {
+        let all = DirectoryQuery::parse(None, None, None).unwrap();
+        assert_eq!(all, DirectoryQuery { search: String::new(), sort: DirectorySort::Activity, page: 1 });
+        let query = DirectoryQuery::parse(Some("  Rust\u{0007} FR "), Some("name"), Some("3")).unwrap();
+        assert_eq!((query.search.as_str(), query.sort, query.page), ("rust fr", DirectorySort::Name, 3));
+        assert_eq!(query.query_string(2, |v| v.replace(' ', "+")), "?q=rust+fr&sort=name&page=2");
+        assert_eq!(all.query_string(1, str::to_owned), "");
+        assert_eq!(DirectoryQuery::parse(Some(&"x".repeat(65)), None, None), Err(("q", InputError::TooLong { max: 64 })));
+        assert_eq!(DirectoryQuery::parse(None, Some("size"), None), Err(("sort", InputError::Malformed)));
+        for page in ["0", "-1", "1001", "two", "1e3"] {
+            assert_eq!(DirectoryQuery::parse(None, None, Some(page)), Err(("page", InputError::Malformed)), "{page}");
+        }
     }
 
     #[cfg(feature = "server")]

@@ -3,9 +3,9 @@
 use tchatche_core::{
     Error, backend_tests,
     event::MessageView,
-    ids::{Seq, UnixMillis},
+    ids::{Seq, UnixMillis, UtcDay},
     input::InputError,
-    store::{NewRoom, NewUser, Role, Visibility},
+    store::{DirectoryQuery, NewRoom, NewUser, Role, RoomChanges, Visibility},
     testing::{TestEnv, draft},
 };
 
@@ -43,7 +43,7 @@ backend_tests! {
         };
         let err = env.store.create_room(&duplicate).await.unwrap_err();
         assert!(matches!(err, Error::Input { field: "slug", error: InputError::Taken }), "{err:?}");
-        let listed = env.store.public_rooms(10, 0).await.unwrap();
+        let listed = env.store.public_rooms(&DirectoryQuery::default()).await.unwrap().rooms;
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].member_count, 1);
     }
@@ -62,8 +62,50 @@ backend_tests! {
         env.store.create_room(&hidden).await.unwrap();
         let second = env.room("second", &owner).await;
         env.store.upsert_messages(&[stamped(draft(&second, &owner, "hi"), 1)]).await.unwrap();
-        let slugs: Vec<String> = env.store.public_rooms(10, 0).await.unwrap().into_iter().map(|r| r.slug).collect();
+        let slugs: Vec<String> = env.store.public_rooms(&DirectoryQuery::default()).await.unwrap().rooms.into_iter().map(|r| r.slug).collect();
         assert_eq!(slugs, ["second", "first"]);
+    }
+
+    /// Each batch write keeps the room's archive days: one row per UTC day
+    /// with its newest activity, which edits move forward and replays leave
+    /// alone; a day's messages read in order.
+    async fn archive_days_follow_the_messages(env: TestEnv) {
+        let author = env.user("author").await;
+        let room = env.room("diary", &author).await;
+        let day = UtcDay::parse("2026-03-10").unwrap();
+        let at = |day: UtcDay, hour: i64| UnixMillis(day.start().0 + hour * 3_600_000);
+        let mut messages = Vec::new();
+        for (seq, (d, hour)) in [(day, 9), (day, 23), (UtcDay(day.0 + 1), 0), (UtcDay(day.0 + 5), 12)].into_iter().enumerate() {
+            let mut m = stamped(draft(&room, &author, &format!("m{seq}")), seq as i64 + 1);
+            m.created_at = at(d, hour);
+            messages.push(m);
+        }
+        env.store.upsert_messages(&messages).await.unwrap();
+        assert!(env.store.has_day(room.id, day).await.unwrap());
+        assert!(!env.store.has_day(room.id, UtcDay(day.0 + 2)).await.unwrap());
+        assert_eq!(env.store.latest_day(room.id).await.unwrap(), Some(UtcDay(day.0 + 5)));
+        assert_eq!(env.store.neighbour_days(room.id, UtcDay(day.0 + 1)).await.unwrap(), (Some(day), Some(UtcDay(day.0 + 5))));
+        assert_eq!(env.store.neighbour_days(room.id, day).await.unwrap(), (None, Some(UtcDay(day.0 + 1))));
+
+        let (first, more) = env.store.messages_on_day(room.id, day, None, 1).await.unwrap();
+        assert_eq!((first[0].body.as_str(), more), ("m0", true));
+        let (rest, more) = env.store.messages_on_day(room.id, day, Some(first[0].seq), 10).await.unwrap();
+        assert_eq!((rest.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), more), (vec!["m1"], false));
+
+        // The room is not indexable yet: nothing for the sitemap.
+        assert!(env.store.indexable_pages().await.unwrap().is_empty());
+        let changes = RoomChanges { name: "diary", description: "", visibility: Visibility::Public, indexable: true };
+        env.store.update_room(room.id, &changes).await.unwrap();
+        let edit_at = at(UtcDay(day.0 + 7), 8);
+        let mut edited = messages[0].clone();
+        (edited.version, edited.edited_at, edited.body) = (Seq(10), Some(edit_at), "m0, edited".into());
+        env.store.upsert_messages(&[edited.clone()]).await.unwrap();
+        // A replayed batch changes nothing.
+        env.store.upsert_messages(&messages).await.unwrap();
+        let pages = env.store.indexable_pages().await.unwrap();
+        let listed: Vec<(Option<UtcDay>, UnixMillis)> = pages.iter().map(|p| (p.day, p.last_activity_at)).collect();
+        assert_eq!(listed[0].0, None, "the room page first");
+        assert_eq!(&listed[1..], [(Some(day), edit_at), (Some(UtcDay(day.0 + 1)), at(UtcDay(day.0 + 1), 0)), (Some(UtcDay(day.0 + 5)), at(UtcDay(day.0 + 5), 12))]);
     }
 
     /// Writing the same version twice stores one message; a newer version

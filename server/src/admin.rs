@@ -35,6 +35,19 @@ pub enum AdminCommand {
     Disable { username: String },
     /// Re-enable a disabled account.
     Enable { username: String },
+    /// Fill a public, search-engine-visible room with sample messages, for
+    /// demonstrations, audits and benchmarks. Creates the account `demo`
+    /// (unable to sign in) and the room if they do not exist. Run it while no
+    /// server uses the database: message numbers are given here, not by the bus.
+    SeedRoom {
+        #[arg(long)]
+        slug: String,
+        #[arg(long, default_value_t = 200)]
+        messages: u32,
+        /// Spread the messages over this many days, ending now.
+        #[arg(long, default_value_t = 1)]
+        days: u32,
+    },
     /// Delete an account (its messages stay, shown as from a deleted account).
     DeleteUser {
         username: String,
@@ -99,6 +112,7 @@ pub async fn execute(store: &Store, command: AdminCommand, input: &mut impl BufR
             store.set_disabled(user.id, false).await?;
             println!("{} is enabled", user.username);
         }
+        AdminCommand::SeedRoom { slug, messages, days } => seed_room(store, &slug, messages.min(100_000), days.clamp(1, 3_650)).await?,
         AdminCommand::DeleteUser { username, yes } => {
             let user = find(store, &username).await?;
             if !yes {
@@ -108,6 +122,78 @@ pub async fn execute(store: &Store, command: AdminCommand, input: &mut impl BufR
             println!("{} is deleted", user.username);
         }
     }
+    Ok(())
+}
+
+async fn seed_room(store: &Store, slug: &str, count: u32, days: u32) -> anyhow::Result<()> {
+    use tchatche_core::{
+        event::{Author, MessageView},
+        ids::{MessageId, Seq, UnixMillis},
+        room::is_slug,
+        store::{NewRoom, RoomChanges, Visibility},
+    };
+    if !is_slug(slug) {
+        bail!("slug: lowercase letters, digits and dashes, at most 64");
+    }
+    let demo = match store.user_by_username("demo").await? {
+        Some(user) => user,
+        None => {
+            // A hash of nothing anyone knows: the account cannot sign in.
+            let secret = uuid::Uuid::new_v4().to_string();
+            let new = NewUser {
+                username: "demo".into(),
+                display_name: "Demo".into(),
+                password_hash: tchatche_core::password::hash(&secret).await?,
+                role: Role::User,
+            };
+            store.create_user(&new).await?
+        }
+    };
+    let room = match store.room_by_slug(slug).await? {
+        Some(room) => room,
+        None => {
+            let name = format!("Demo {slug}");
+            let new = NewRoom {
+                slug: slug.to_owned(),
+                name,
+                description: "Sample conversation for demonstrations and audits.".into(),
+                visibility: Visibility::Public,
+                owner_id: demo.id,
+            };
+            store.create_room(&new).await?
+        }
+    };
+    let changes = RoomChanges { name: &room.name, description: &room.description, visibility: Visibility::Public, indexable: true };
+    store.update_room(room.id, &changes).await?;
+
+    let author = Author { id: demo.id, username: demo.username.clone(), display_name: demo.display_name.clone() };
+    let now = UnixMillis::now().0;
+    let span = i64::from(days) * 86_400_000 - 60_000;
+    let first_seq = store.room_last_seq(room.id).await?.0 + 1;
+    let messages: Vec<MessageView> = (0..i64::from(count))
+        .map(|i| {
+            let body = format!("Message **{}** of the sample: the quick brown fox jumps over the lazy dog.", i + 1);
+            let (html, mentions) = tchatche_core::message::render(&body, &[]);
+            let seq = Seq(first_seq + i);
+            MessageView {
+                id: MessageId(uuid::Uuid::now_v7()),
+                room_id: room.id,
+                seq,
+                version: seq,
+                author: Some(author.clone()),
+                body,
+                html,
+                mentions,
+                created_at: UnixMillis(now - span + span * i / i64::from(count.max(1))),
+                edited_at: None,
+                deleted: false,
+            }
+        })
+        .collect();
+    for batch in messages.chunks(1_000) {
+        store.upsert_messages(batch).await?;
+    }
+    println!("/r/{slug}");
     Ok(())
 }
 

@@ -14,6 +14,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use image::{ImageFormat, ImageReader, Limits, imageops::FilterType};
+use tchatche_core::store::fnv1a;
 use tower_sessions::Session;
 
 use crate::AppState;
@@ -160,7 +161,7 @@ pub async fn serve(State(state): State<AppState>, Path(username): Path<String>, 
                 _ => username.clone(),
             };
             let svg = initials_svg(&display_name, &username);
-            let etag = format!("\"i-{:x}\"", fingerprint(svg.as_bytes()));
+            let etag = format!("\"i-{:x}\"", fnv1a(svg.as_bytes()));
             (svg.into_bytes(), etag, "image/svg+xml")
         }
     };
@@ -180,12 +181,6 @@ pub async fn serve(State(state): State<AppState>, Path(username): Path<String>, 
         .into_response()
 }
 
-/// A stable, non-cryptographic fingerprint (for ETags and colours).
-pub fn fingerprint(bytes: &[u8]) -> u64 {
-    // FNV-1a: deterministic across processes and versions.
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3))
-}
-
 /// A round badge with up to two initials on a colour chosen from the username.
 pub fn initials_svg(display_name: &str, username: &str) -> String {
     let initials: String = display_name
@@ -195,7 +190,7 @@ pub fn initials_svg(display_name: &str, username: &str) -> String {
         .flat_map(char::to_uppercase)
         .collect();
     let initials = if initials.is_empty() { "?".to_owned() } else { initials };
-    let hue = fingerprint(username.to_ascii_lowercase().as_bytes()) % 360;
+    let hue = fnv1a(username.to_ascii_lowercase().as_bytes()) % 360;
     let escaped = initials.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="32" fill="hsl({hue} 55% 42%)"/><text x="32" y="32" dy=".35em" text-anchor="middle" font-family="system-ui,sans-serif" font-size="26" font-weight="600" fill="#fff">{escaped}</text></svg>"##

@@ -12,12 +12,18 @@
 //! - `security`: the same-origin rule for state-changing requests, and
 //!   security headers.
 //! - `assets`: cache headers for the compiled site.
+//! - `caching`: ETags and `304 Not Modified` for cacheable pages.
+//! - `crawlers`: `robots.txt`, the sitemaps, `X-Robots-Tag: noindex` by default.
+//! - `markup`: Leptos' `<!>` markers written as standard empty comments.
 //! - `stalls`: renders a page again when Leptos leaves its render hanging.
 
 pub mod admin;
 mod assets;
 pub mod avatars;
+mod caching;
+pub mod crawlers;
 mod health;
+mod markup;
 pub mod realtime;
 mod security;
 mod sessions;
@@ -64,7 +70,9 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
     tokio::spawn(sessions.clone().delete_expired_forever());
     let pages = Router::new()
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
-        .route_layer(axum::middleware::from_fn(stalls::retry_stalled_renders));
+        .route_layer(axum::middleware::from_fn(stalls::retry_stalled_renders))
+        .route_layer(axum::middleware::from_fn(markup::standard_comments))
+        .route_layer(axum::middleware::from_fn(caching::etag_cacheable_pages));
     let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/avatars/{username}", get(avatars::serve))
@@ -73,6 +81,7 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
             "/settings/avatar",
             post(avatars::upload).layer(DefaultBodyLimit::max(avatars::MAX_REQUEST_BYTES)),
         )
+        .merge(crawlers::routes(state.store.clone(), state.config.public_url.as_str()))
         .merge(pages)
         .nest_service(
             &format!("/{}", state.leptos_options.site_pkg_dir),
@@ -87,11 +96,13 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
                 },
                 shell,
             )
-            .layer(axum::middleware::from_fn(stalls::retry_stalled_renders)),
+            .layer(axum::middleware::from_fn(stalls::retry_stalled_renders))
+            .layer(axum::middleware::from_fn(markup::standard_comments)),
         )
         .layer(sessions.layer(&state.config))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::same_origin_writes))
         .layer(security::headers())
+        .layer(axum::middleware::from_fn(crawlers::noindex_by_default))
         .layer(CompressionLayer::new().br(true).gzip(true))
         .layer(TraceLayer::new_for_http())
         .with_state(state);

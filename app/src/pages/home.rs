@@ -1,27 +1,71 @@
-//! The home page: the directory of public rooms.
+//! The home page: the directory of public rooms, with search, two orders
+//! and pages, all plain links and a GET form (no JavaScript needed).
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
-use tchatche_core::{ids::UnixMillis, room::RoomSummary};
-
-use crate::{
-    error::{AppError, ErrorText},
-    i18n::*,
+use leptos_meta::{Link, Meta, Title};
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+use tchatche_core::{
+    ids::UnixMillis,
+    room::{DirectoryPage, DirectoryQuery, DirectorySort, RoomSummary},
 };
 
-/// Public rooms, most recently active first.
+use crate::{
+    auth::urlencode,
+    error::{AppError, ErrorText, InputErrorText},
+    i18n::*,
+    seo::NoIndex,
+};
+
+/// A page of the directory as the home page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Directory {
+    pub page: DirectoryPage,
+    /// The page's absolute address when search engines may index it: the
+    /// plain pages, not searches or other orders (the same rooms again).
+    pub canonical: Option<String>,
+}
+
+/// One page of public rooms for `?q=&sort=&page=`; a parameter out of its
+/// limits is refused (400) with the parameter named.
 #[server(endpoint = "public_rooms")]
-pub async fn public_rooms() -> Result<Vec<RoomSummary>, AppError> {
-    let state = crate::state::app_state();
-    Ok(state.store.public_rooms(50, 0).await?)
+pub async fn public_rooms(q: Option<String>, sort: Option<String>, page: Option<String>) -> Result<Directory, AppError> {
+    let query = match DirectoryQuery::parse(q.as_deref(), sort.as_deref(), page.as_deref()) {
+        Ok(query) => query,
+        Err((field, error)) => {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(http::StatusCode::BAD_REQUEST);
+            }
+            return Err(AppError::invalid(field, error));
+        }
+    };
+    let page = crate::state::app_state().store.public_rooms(&query).await?;
+    let canonical = (query.search.is_empty() && query.sort == DirectorySort::Activity).then(|| {
+        crate::seo::ssr::allow_indexing();
+        format!("{}/{}", crate::seo::ssr::site_url(), query.query_string(query.page, urlencode))
+    });
+    Ok(Directory { page, canonical })
 }
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let i18n = use_i18n();
-    let rooms = Resource::new_blocking(|| (), |()| public_rooms());
+    let params = use_query_map();
+    let param = move |name: &str| params.read().get(name);
+    let rooms = Resource::new_blocking(
+        move || (param("q"), param("sort"), param("page")),
+        |(q, sort, page)| public_rooms(q, sort, page),
+    );
+    // What the links of this page keep; the defaults when the query is refused.
+    let query = Memo::new(move |_| {
+        DirectoryQuery::parse(param("q").as_deref(), param("sort").as_deref(), param("page").as_deref()).unwrap_or_default()
+    });
     view! {
-        <Title text=move || t_string!(i18n, home_title) />
+        // Each page of the directory has a title of its own.
+        <Title text=move || match query.get().page {
+            1 => t_string!(i18n, home_title).to_string(),
+            page => format!("{} · {}", t_string!(i18n, home_title), t_string!(i18n, directory_page, page)),
+        } />
         <Meta name="description" content=move || t_string!(i18n, site_tagline) />
         <section aria-labelledby="directory-title">
             <div class="flex flex-wrap items-end justify-between gap-3">
@@ -29,33 +73,129 @@ pub fn HomePage() -> impl IntoView {
                     <h1 id="directory-title" class="text-3xl font-bold tracking-tight">{t!(i18n, home_title)}</h1>
                     <p class="mt-2 text-slate-600 dark:text-slate-400">{t!(i18n, home_intro)}</p>
                 </div>
-                <a href="/rooms/new" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500" data-testid="new-room">
+                <a href="/rooms/new" class="rounded-md bg-indigo-700 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-600" data-testid="new-room">
                     {t!(i18n, home_new_room)}
                 </a>
             </div>
+            <SearchForm query />
             <Suspense>
                 {move || Suspend::new(async move {
-                    match rooms.await {
-                        Ok(rooms) if rooms.is_empty() => view! { <EmptyDirectory /> }.into_any(),
-                        Ok(rooms) => view! { <RoomList rooms /> }.into_any(),
-                        Err(error) => {
-                            view! {
-                                <p role="alert" class="mt-8 rounded-md bg-red-50 p-4 text-red-800 dark:bg-red-950 dark:text-red-200">
-                                    <ErrorText error />
-                                </p>
-                            }
-                                .into_any()
+                    let directory = match rooms.await {
+                        Ok(directory) => directory,
+                        Err(error) => return view! { <NoIndex /> <DirectoryError error /> }.into_any(),
+                    };
+                    let robots = match directory.canonical {
+                        Some(href) => view! { <Link rel="canonical" href /> }.into_any(),
+                        None => view! { <NoIndex /> }.into_any(),
+                    };
+                    let page = directory.page;
+                    let listing = if page.rooms.is_empty() && query.get().page == 1 {
+                        view! { <EmptyDirectory searching=!query.get().search.is_empty() /> }.into_any()
+                    } else {
+                        view! {
+                            <RoomList rooms=page.rooms />
+                            <Pagination query=query.get() has_next=page.has_next />
                         }
-                    }
+                            .into_any()
+                    };
+                    view! { {robots} {listing} }.into_any()
                 })}
             </Suspense>
         </section>
     }
 }
 
+/// A GET form: the results page is an ordinary link, shareable and
+/// working without JavaScript.
 #[component]
-fn EmptyDirectory() -> impl IntoView {
+fn SearchForm(query: Memo<DirectoryQuery>) -> impl IntoView {
     let i18n = use_i18n();
+    let sort = move || query.get().sort;
+    view! {
+        <form method="get" action="/" role="search" class="mt-6 flex flex-wrap items-end gap-3" data-testid="directory-search">
+            <label class="flex min-w-48 flex-1 flex-col gap-1 text-sm font-medium">
+                {t!(i18n, directory_search_label)}
+                <input
+                    type="search"
+                    name="q"
+                    maxlength=DirectoryQuery::MAX_SEARCH
+                    prop:value=move || query.get().search
+                    class="rounded-md border border-slate-300 bg-white px-3 py-2 text-base font-normal dark:border-slate-700 dark:bg-slate-900"
+                />
+            </label>
+            <label class="flex flex-col gap-1 text-sm font-medium">
+                {t!(i18n, directory_sort_label)}
+                <select name="sort" class="rounded-md border border-slate-300 bg-white px-3 py-2 text-base font-normal dark:border-slate-700 dark:bg-slate-900">
+                    <option value="activity" selected=move || sort() == DirectorySort::Activity>
+                        {t!(i18n, directory_sort_activity)}
+                    </option>
+                    <option value="name" selected=move || sort() == DirectorySort::Name>
+                        {t!(i18n, directory_sort_name)}
+                    </option>
+                </select>
+            </label>
+            <button type="submit" class="rounded-md border border-slate-300 px-4 py-2 text-sm font-semibold hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800">
+                {t!(i18n, directory_search_submit)}
+            </button>
+        </form>
+    }
+}
+
+/// Previous and next pages, as links.
+#[component]
+fn Pagination(query: DirectoryQuery, has_next: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let page = query.page;
+    let previous = (page > 1).then(|| format!("/{}", query.query_string(page - 1, urlencode)));
+    let next = has_next.then(|| format!("/{}", query.query_string(page + 1, urlencode)));
+    let link = "rounded-md border border-slate-300 px-3 py-1.5 text-sm font-medium hover:bg-slate-100 dark:border-slate-700 dark:hover:bg-slate-800";
+    (previous.is_some() || next.is_some()).then(|| {
+        view! {
+            <nav aria-label=move || t_string!(i18n, directory_pages) class="mt-6 flex items-center justify-between gap-3" data-testid="directory-pages">
+                {previous.map(|href| view! { <a href=href rel="prev" class=link>{t!(i18n, directory_previous)}</a> })}
+                <span class="text-sm text-slate-600 dark:text-slate-400">{t!(i18n, directory_page, page)}</span>
+                {next.map(|href| view! { <a href=href rel="next" class=link>{t!(i18n, directory_next)}</a> })}
+            </nav>
+        }
+    })
+}
+
+#[component]
+fn DirectoryError(error: AppError) -> impl IntoView {
+    let i18n = use_i18n();
+    let detail = match &error {
+        AppError::Invalid(_) => ["q", "sort", "page"].into_iter().find_map(|field| Some((field, error.field(field)?))),
+        _ => None,
+    };
+    view! {
+        <div role="alert" class="mt-8 rounded-md bg-red-50 p-4 text-red-800 dark:bg-red-950 dark:text-red-200" data-testid="directory-error">
+            {match detail {
+                Some((field, problem)) => {
+                    let label = match field {
+                        "q" => t_string!(i18n, directory_search_label),
+                        "sort" => t_string!(i18n, directory_sort_label),
+                        _ => t_string!(i18n, directory_page_label),
+                    };
+                    view! { <p>{label} ": " <InputErrorText error=problem /></p> }.into_any()
+                }
+                None => view! { <p><ErrorText error /></p> }.into_any(),
+            }}
+            <p class="mt-2"><a href="/" class="underline">{t!(i18n, directory_reset)}</a></p>
+        </div>
+    }
+}
+
+#[component]
+fn EmptyDirectory(searching: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    if searching {
+        return view! {
+            <p class="mt-8 rounded-xl border border-dashed border-slate-300 p-10 text-center dark:border-slate-700" data-testid="directory-empty">
+                {t!(i18n, directory_no_match)}
+            </p>
+        }
+        .into_any();
+    }
     view! {
         <div
             class="mt-8 rounded-xl border border-dashed border-slate-300 p-10 text-center dark:border-slate-700"
@@ -65,6 +205,7 @@ fn EmptyDirectory() -> impl IntoView {
             <p class="mt-1 text-slate-600 dark:text-slate-400">{t!(i18n, directory_empty_body)}</p>
         </div>
     }
+    .into_any()
 }
 
 #[component]

@@ -13,11 +13,13 @@ pub struct Profile {
     pub username: String,
     pub display_name: String,
     pub avatar_url: String,
-    pub member_since: UnixMillis,
+    /// Shown to people signed in only: visitors see a name and a picture.
+    pub member_since: Option<UnixMillis>,
 }
 
 #[server(endpoint = "profile")]
 pub async fn load_profile(username: String) -> Result<Profile, AppError> {
+    let signed_in = crate::auth::session::current_user().await?.is_some();
     let user = crate::state::app_state()
         .store
         .user_by_username(&username)
@@ -27,7 +29,7 @@ pub async fn load_profile(username: String) -> Result<Profile, AppError> {
         avatar_url: crate::auth::avatar_url(&user.username, user.avatar_version.as_deref()),
         username: user.username,
         display_name: user.display_name,
-        member_since: user.created_at,
+        member_since: signed_in.then_some(user.created_at),
     })
 }
 
@@ -47,7 +49,9 @@ pub fn ProfilePage() -> impl IntoView {
                             <img src=profile.avatar_url alt="" width="96" height="96" class="h-24 w-24 rounded-full bg-slate-200" />
                             <h1 class="text-2xl font-bold">{profile.display_name}</h1>
                             <p class="text-slate-600 dark:text-slate-400">"@" {profile.username}</p>
-                            <p class="text-sm text-slate-500">{t!(i18n, profile_member_since)} " " <LocalTime at=profile.member_since /></p>
+                            {profile.member_since.map(|at| view! {
+                                <p class="text-sm text-slate-500">{t!(i18n, profile_member_since)} " " <LocalTime at /></p>
+                            })}
                         </section>
                     }.into_any(),
                     Err(_) => view! { <NotFound /> }.into_any(),

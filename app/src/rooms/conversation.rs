@@ -23,6 +23,7 @@ use crate::{
     error::{AppError, ErrorText, InputErrorText},
     i18n::*,
     pages::{LocalTime, NotFound},
+    seo::{IndexableTags, NoIndex},
 };
 
 type MyRoomsResource = Resource<Result<Vec<tchatche_core::room::MyRoom>, AppError>>;
@@ -75,12 +76,15 @@ fn Conversation(data: RoomPageData, join: ServerAction<JoinRoom>, sidebar: MyRoo
     let signed_in = data.viewer.is_some();
     view! {
         <Title text=room.name.clone() />
-        <Meta name="description" content=description />
-        {(room.visibility == Visibility::Private || !room.indexable).then(|| view! { <Meta name="robots" content="noindex" /> })}
+        <Meta name="description" content=description.clone() />
+        {match data.seo.clone() {
+            Some(seo) => view! { <IndexableTags seo title=room.name.clone() description=description.clone() /> }.into_any(),
+            None => view! { <NoIndex /> }.into_any(),
+        }}
         <div class="grid gap-6 lg:grid-cols-[15rem_minmax(0,1fr)]">
             <Sidebar current=room.id sidebar signed_in />
             <section aria-labelledby="room-title" class="flex min-w-0 flex-col">
-                <RoomHeader room=room.clone() socket_live=socket.is_some() />
+                <RoomHeader room=room.clone() socket_live=socket.is_some() latest_day=data.latest_day.clone() />
                 <MessageList room=room.clone() latest=data.latest socket />
                 <TypingLine />
                 {match (data.viewer.is_some(), room.is_member) {
@@ -169,7 +173,7 @@ fn Sidebar(current: RoomId, sidebar: MyRoomsResource, signed_in: bool) -> impl I
 }
 
 #[component]
-fn RoomHeader(room: RoomInfo, socket_live: bool) -> impl IntoView {
+fn RoomHeader(room: RoomInfo, socket_live: bool, latest_day: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
     let timeline = expect_context::<Timeline>();
     let leave = ServerAction::<LeaveRoom>::new();
@@ -198,6 +202,11 @@ fn RoomHeader(room: RoomInfo, socket_live: bool) -> impl IntoView {
                         }}
                     </span>
                     <span>{t!(i18n, directory_members, count = room.member_count)}</span>
+                    {latest_day.map(|day| view! {
+                        <a href=format!("/r/{}/{day}", room.slug) class="underline" data-testid="archive-link">
+                            {t!(i18n, archive_link)}
+                        </a>
+                    })}
                     {room.is_member.then(|| view! {
                         <span data-testid="presence">
                             {move || {
@@ -254,12 +263,12 @@ fn ConnectionState() -> impl IntoView {
 
 /// One row to render: a confirmed message and whether it opens a group.
 #[derive(Clone, PartialEq)]
-struct Row {
+pub(super) struct Row {
     message: MessageView,
     first_of_group: bool,
 }
 
-fn rows(messages: &std::collections::BTreeMap<tchatche_core::ids::Seq, MessageView>) -> Vec<Row> {
+pub(super) fn rows(messages: &std::collections::BTreeMap<tchatche_core::ids::Seq, MessageView>) -> Vec<Row> {
     let mut previous: Option<&MessageView> = None;
     messages
         .values()
@@ -408,7 +417,7 @@ fn data_viewer(timeline: &Timeline) -> Option<String> {
 }
 
 #[component]
-fn MessageRow(row: Row, viewer: Option<String>) -> impl IntoView {
+pub(super) fn MessageRow(row: Row, viewer: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
     let query = use_query_map();
     let message = row.message;

@@ -51,11 +51,26 @@ pub async fn load_room_settings(slug: String) -> Result<RoomSettings, AppError> 
     Ok(RoomSettings { room: access::info(&room, Some(&viewer), true).await?, invites })
 }
 
+/// Saves the settings form. `indexable` is the checkbox (sent only when
+/// ticked); it has no effect on a private room.
 #[server(endpoint = "update_room")]
-pub async fn update_room(slug: String, name: String, description: String, visibility: String) -> Result<(), AppError> {
+pub async fn update_room(
+    slug: String,
+    name: String,
+    description: String,
+    visibility: String,
+    indexable: Option<String>,
+) -> Result<(), AppError> {
+    use tchatche_core::{input::InputError, store::RoomChanges};
     let (room, _) = access::owned_room(&slug).await?;
     let (name, description, visibility) = access::room_fields(&name, &description, &visibility)?;
-    app_state().store.update_room(room.id, name.as_str(), description.as_str(), visibility).await?;
+    let indexable = match indexable.as_deref() {
+        None => false,
+        Some("on" | "true") => true,
+        Some(_) => return Err(with_status(AppError::invalid("indexable", InputError::Malformed))),
+    };
+    let changes = RoomChanges { name: name.as_str(), description: description.as_str(), visibility, indexable };
+    app_state().store.update_room(room.id, &changes).await?;
     Ok(())
 }
 
@@ -147,6 +162,14 @@ pub fn RoomSettingsPage() -> impl IntoView {
                                     maxlength=RoomDescription::MAX
                                 />
                                 <VisibilityChoice result=update_result current=room.visibility />
+                                <label class="flex items-start gap-2 text-sm">
+                                    <input type="checkbox" name="indexable" checked=room.indexable class="mt-1" data-testid="indexable" />
+                                    <span>
+                                        <strong>{t!(i18n, room_indexable)}</strong>
+                                        " — "
+                                        {t!(i18n, room_indexable_explained)}
+                                    </span>
+                                </label>
                                 <FormAlert result=update_result />
                                 <div>
                                     <SubmitButton label=move || t_string!(i18n, settings_save) pending=update.pending() />

@@ -4,11 +4,13 @@
 //! when it subscribes): to anyone but its members, a private room does not
 //! exist.
 
+mod archive;
 mod conversation;
 mod forms;
 mod live;
 mod manage;
 
+pub use archive::ArchivePage;
 pub use conversation::RoomPage;
 pub use forms::{InvitePage, NewRoomPage};
 pub use manage::RoomSettingsPage;
@@ -20,7 +22,7 @@ use tchatche_core::{
     room::{MyRoom, Visibility},
 };
 
-use crate::error::AppError;
+use crate::{error::AppError, seo::PageSeo};
 #[cfg(feature = "ssr")]
 use crate::error::with_status;
 
@@ -51,6 +53,10 @@ pub struct RoomPageData {
     pub viewer: Option<String>,
     /// A fresh id for the next message posted without JavaScript.
     pub next_message_id: MessageId,
+    /// The newest day of the room's archive (`yyyy-mm-dd`), if any.
+    pub latest_day: Option<String>,
+    /// Set when search engines may index this page.
+    pub seo: Option<PageSeo>,
 }
 
 #[cfg(feature = "ssr")]
@@ -136,6 +142,17 @@ pub(crate) mod access {
         })
     }
 
+    /// Whether search engines may index the room's pages.
+    pub fn indexable(room: &Room) -> bool {
+        room.visibility == Visibility::Public && room.indexable
+    }
+
+    /// The display name of the room's owner, if it still has one.
+    pub async fn owner_name(room: &Room) -> Result<Option<String>, AppError> {
+        let Some(owner) = room.owner_id else { return Ok(None) };
+        Ok(app_state().store.user_by_id(owner).await?.map(|user| user.display_name))
+    }
+
     /// After a plain form post (no JavaScript), where to land.
     pub fn redirect_html(path: &str) {
         if crate::error::is_html_form_post() {
@@ -157,6 +174,18 @@ pub async fn room_page(slug: String, before: Option<i64>) -> Result<RoomPageData
             state.store.mark_read(room.id, viewer.id, newest.seq).await?;
         }
     }
+    // Older pages move as messages arrive: the archive's days are their
+    // stable, indexable form.
+    let seo = match before {
+        None if access::indexable(&room) => {
+            let url = format!("{}/r/{}", crate::seo::ssr::site_url(), room.slug);
+            let owner = access::owner_name(&room).await?;
+            let json_ld = crate::seo::ssr::discussion(&room, owner.as_deref(), &room.name, &url, &page.messages);
+            crate::seo::ssr::allow_indexing();
+            Some(PageSeo { canonical: url, json_ld })
+        }
+        _ => None,
+    };
     Ok(RoomPageData {
         room: access::info(&room, viewer.as_ref(), member).await?,
         messages: page.messages,
@@ -164,6 +193,8 @@ pub async fn room_page(slug: String, before: Option<i64>) -> Result<RoomPageData
         latest: before.is_none(),
         viewer: viewer.map(|v| v.username),
         next_message_id: MessageId(uuid::Uuid::now_v7()),
+        latest_day: state.store.latest_day(room.id).await?.map(|day| day.to_string()),
+        seo,
     })
 }
 

@@ -1,7 +1,7 @@
 //! Messages: the idempotent batch write used by the worker, and the reads
 //! behind history pages and catch-up.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sqlx::{FromRow, QueryBuilder};
 
@@ -9,7 +9,7 @@ use super::{Store, in_transaction, on_pool};
 use crate::{
     Result,
     event::{Author, MessageView},
-    ids::{MessageId, RoomId, Seq, UnixMillis, UserId},
+    ids::{MessageId, RoomId, Seq, UnixMillis, UserId, UtcDay},
 };
 
 /// A page of history, oldest first.
@@ -91,13 +91,18 @@ impl Store {
         let mut rows: Vec<&MessageView> = newest.into_values().collect();
         rows.sort_by_key(|m| (m.room_id, m.seq));
 
-        let mut rooms: HashMap<RoomId, (Seq, UnixMillis)> = HashMap::new();
+        // Ordered maps: concurrent workers then lock rows in the same order.
+        let mut rooms: BTreeMap<RoomId, (Seq, UnixMillis)> = BTreeMap::new();
+        let mut days: BTreeMap<(RoomId, UtcDay), UnixMillis> = BTreeMap::new();
         for m in &rows {
             let activity = m.edited_at.unwrap_or(m.created_at);
             let entry = rooms.entry(m.room_id).or_insert((m.version, activity));
             entry.0 = entry.0.max(m.version);
             entry.1 = entry.1.max(activity);
+            let day = days.entry((m.room_id, UtcDay::of(m.created_at))).or_insert(activity);
+            *day = (*day).max(activity);
         }
+        let days: Vec<((RoomId, UtcDay), UnixMillis)> = days.into_iter().collect();
 
         in_transaction!(self, tx => {
             for chunk in rows.chunks(ROWS_PER_STATEMENT) {
@@ -139,6 +144,18 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            // The archive's days (few per batch: usually one per room).
+            for chunk in days.chunks(ROWS_PER_STATEMENT) {
+                let mut insert = QueryBuilder::new("INSERT INTO room_days (room_id, day, last_activity_at) ");
+                insert.push_values(chunk, |mut row, ((room, day), activity)| {
+                    row.push_bind(*room).push_bind(*day).push_bind(*activity);
+                });
+                insert.push(
+                    " ON CONFLICT (room_id, day) DO UPDATE SET last_activity_at = excluded.last_activity_at
+                      WHERE room_days.last_activity_at < excluded.last_activity_at",
+                );
+                insert.build().execute(&mut *tx).await?;
+            }
         });
         Ok(())
     }
@@ -166,6 +183,27 @@ impl Store {
         rows.truncate(limit as usize);
         rows.reverse();
         Ok(MessagePage { messages: rows.into_iter().map(MessageView::from).collect(), has_older })
+    }
+
+    /// The messages written on `day` (UTC) after `after` (the start of the
+    /// day when `None`), oldest first, at most `limit`, and whether more
+    /// of that day follow.
+    pub async fn messages_on_day(&self, room: RoomId, day: UtcDay, after: Option<Seq>, limit: u32) -> Result<(Vec<MessageView>, bool)> {
+        let sql = format!(
+            "{SELECT_MESSAGES} WHERE m.room_id = $1 AND m.created_at >= $2 AND m.created_at < $3 AND m.seq > $4
+             ORDER BY m.seq LIMIT $5"
+        );
+        let mut rows = on_pool!(self, pool => sqlx::query_as::<_, MessageRow>(&sql)
+            .bind(room)
+            .bind(day.start())
+            .bind(day.end())
+            .bind(after.unwrap_or(Seq(0)))
+            .bind(i64::from(limit) + 1)
+            .fetch_all(pool)
+            .await?);
+        let has_more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        Ok((rows.into_iter().map(MessageView::from).collect(), has_more))
     }
 
     /// Every message version newer than `after` (new messages, edits and

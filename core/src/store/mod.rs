@@ -18,7 +18,10 @@ use sqlx::{
 };
 
 pub use messages::MessagePage;
-pub use rooms::{Invite, MyRoom, NewRoom, Room, RoomSummary, Visibility};
+pub use rooms::{
+    DirectoryPage, DirectoryQuery, DirectorySort, IndexablePage, Invite, MyRoom, NewRoom, Room, RoomChanges, RoomSummary,
+    Visibility,
+};
 pub use users::{Avatar, NewUser, Role, User, fnv1a};
 
 use crate::{Result, config::DatabaseUrl};

@@ -3,10 +3,10 @@
 use sqlx::FromRow;
 
 use super::{Store, on_pool};
-pub use crate::room::{MyRoom, RoomSummary, Visibility};
+pub use crate::room::{DirectoryPage, DirectoryQuery, DirectorySort, MyRoom, RoomSummary, Visibility};
 use crate::{
     Error, Result,
-    ids::{RoomId, Seq, UnixMillis, UserId},
+    ids::{RoomId, Seq, UnixMillis, UserId, UtcDay},
     input::InputError,
 };
 
@@ -33,6 +33,24 @@ pub struct NewRoom {
     pub description: String,
     pub visibility: Visibility,
     pub owner_id: UserId,
+}
+
+/// What the room's owner can change.
+#[derive(Debug, Clone)]
+pub struct RoomChanges<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub visibility: Visibility,
+    pub indexable: bool,
+}
+
+/// A page of the sitemap: a room (`day` is `None`) or one of its archive days.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct IndexablePage {
+    pub slug: String,
+    pub day: Option<UtcDay>,
+    /// Its content's last change.
+    pub last_activity_at: UnixMillis,
 }
 
 const ROOM_COLUMNS: &str =
@@ -84,15 +102,73 @@ impl Store {
         seq.ok_or(Error::NotFound("room"))
     }
 
-    /// Public rooms, most recently active first.
-    pub async fn public_rooms(&self, limit: i64, offset: i64) -> Result<Vec<RoomSummary>> {
-        let sql = "SELECT r.slug, r.name, r.description, r.last_activity_at,
-                          (SELECT COUNT(*) FROM room_members m WHERE m.room_id = r.id) AS member_count
-                   FROM rooms r
-                   WHERE r.visibility = 'public'
-                   ORDER BY r.last_activity_at DESC, r.id DESC
-                   LIMIT $1 OFFSET $2";
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, RoomSummary>(sql).bind(limit).bind(offset).fetch_all(pool).await?))
+    /// One page of the public directory: rooms whose name contains the
+    /// search, in the asked order.
+    pub async fn public_rooms(&self, query: &DirectoryQuery) -> Result<DirectoryPage> {
+        let order = match query.sort {
+            DirectorySort::Activity => "r.last_activity_at DESC, r.id DESC",
+            DirectorySort::Name => "lower(r.name), r.id",
+        };
+        let sql = format!(
+            "SELECT r.slug, r.name, r.description, r.last_activity_at,
+                    (SELECT COUNT(*) FROM room_members m WHERE m.room_id = r.id) AS member_count
+             FROM rooms r
+             WHERE r.visibility = 'public' AND lower(r.name) LIKE $1 ESCAPE '\\'
+             ORDER BY {order}
+             LIMIT $2 OFFSET $3"
+        );
+        // `%` and `_` typed by a visitor are literal characters, not wildcards.
+        let escaped = query.search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        let size = i64::from(DirectoryQuery::PAGE_SIZE);
+        let offset = i64::from(query.page.saturating_sub(1)) * size;
+        let mut rooms = on_pool!(self, pool => sqlx::query_as::<_, RoomSummary>(&sql)
+            .bind(&pattern)
+            .bind(size + 1)
+            .bind(offset)
+            .fetch_all(pool)
+            .await?);
+        let has_next = rooms.len() > DirectoryQuery::PAGE_SIZE as usize;
+        rooms.truncate(DirectoryQuery::PAGE_SIZE as usize);
+        Ok(DirectoryPage { rooms, has_next })
+    }
+
+    /// The days before and after `day` on which the room has messages.
+    pub async fn neighbour_days(&self, room: RoomId, day: UtcDay) -> Result<(Option<UtcDay>, Option<UtcDay>)> {
+        let before = "SELECT MAX(day) FROM room_days WHERE room_id = $1 AND day < $2";
+        let after = "SELECT MIN(day) FROM room_days WHERE room_id = $1 AND day > $2";
+        on_pool!(self, pool => {
+            let before: Option<UtcDay> = sqlx::query_scalar(before).bind(room).bind(day).fetch_one(pool).await?;
+            let after: Option<UtcDay> = sqlx::query_scalar(after).bind(room).bind(day).fetch_one(pool).await?;
+            Ok((before, after))
+        })
+    }
+
+    /// Whether the room has messages on `day`.
+    pub async fn has_day(&self, room: RoomId, day: UtcDay) -> Result<bool> {
+        let sql = "SELECT COUNT(*) FROM room_days WHERE room_id = $1 AND day = $2";
+        let count: i64 = on_pool!(self, pool => sqlx::query_scalar(sql).bind(room).bind(day).fetch_one(pool).await?);
+        Ok(count > 0)
+    }
+
+    /// The latest day with messages in the room.
+    pub async fn latest_day(&self, room: RoomId) -> Result<Option<UtcDay>> {
+        let sql = "SELECT MAX(day) FROM room_days WHERE room_id = $1";
+        Ok(on_pool!(self, pool => sqlx::query_scalar(sql).bind(room).fetch_one(pool).await?))
+    }
+
+    /// Every page search engines may index, room by room: each public,
+    /// indexable room (`day` is `None`) followed by its archive days.
+    pub async fn indexable_pages(&self) -> Result<Vec<IndexablePage>> {
+        let sql = "SELECT slug, day, last_activity_at FROM (
+                       SELECT r.slug, NULL AS day, r.last_activity_at FROM rooms r
+                       WHERE r.visibility = 'public' AND r.indexable
+                       UNION ALL
+                       SELECT r.slug, d.day, d.last_activity_at FROM room_days d JOIN rooms r ON r.id = d.room_id
+                       WHERE r.visibility = 'public' AND r.indexable
+                   ) pages
+                   ORDER BY slug, COALESCE(day, -1)";
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, IndexablePage>(sql).fetch_all(pool).await?))
     }
 }
 
@@ -129,10 +205,21 @@ impl Store {
             .await
     }
 
-    /// Changes a room's name, description and visibility (its slug stays).
-    pub async fn update_room(&self, id: RoomId, name: &str, description: &str, visibility: Visibility) -> Result<()> {
-        let sql = "UPDATE rooms SET name = $2, description = $3, visibility = $4 WHERE id = $1";
-        let done = on_pool!(self, pool => sqlx::query(sql).bind(id).bind(name).bind(description).bind(visibility.as_str()).execute(pool).await?.rows_affected());
+    /// Changes a room's name, description, visibility and whether search
+    /// engines may index it (its slug stays). A private room is never
+    /// indexable, whatever `indexable` says.
+    pub async fn update_room(&self, id: RoomId, changes: &RoomChanges<'_>) -> Result<()> {
+        let sql = "UPDATE rooms SET name = $2, description = $3, visibility = $4, indexable = $5 WHERE id = $1";
+        let indexable = changes.indexable && changes.visibility == Visibility::Public;
+        let done = on_pool!(self, pool => sqlx::query(sql)
+            .bind(id)
+            .bind(changes.name)
+            .bind(changes.description)
+            .bind(changes.visibility.as_str())
+            .bind(indexable)
+            .execute(pool)
+            .await?
+            .rows_affected());
         if done == 0 { Err(Error::NotFound("room")) } else { Ok(()) }
     }
 

@@ -1,0 +1,185 @@
+//! A room's archive, one page per UTC day: `/r/{slug}/{yyyy-mm-dd}`.
+//! Past days do not change (but for the odd edit), so their pages are
+//! stable, cacheable, and the canonical address of past conversations for
+//! search engines; each links to the days before and after it.
+
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+use tchatche_core::event::MessageView;
+
+use super::{
+    RoomInfo,
+    conversation::{MessageRow, rows},
+};
+use crate::{
+    error::{AppError, ErrorText},
+    i18n::*,
+    pages::NotFound,
+    seo::{IndexableTags, NoIndex, PageSeo},
+};
+
+/// Messages on one archive page; a busier day continues on `?after=`.
+pub const ARCHIVE_PAGE: u32 = 500;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveData {
+    pub room: RoomInfo,
+    /// `yyyy-mm-dd`.
+    pub day: String,
+    /// Oldest first.
+    pub messages: Vec<MessageView>,
+    /// More messages of this day follow the last one shown.
+    pub has_more: bool,
+    /// The nearest days with messages, `yyyy-mm-dd`.
+    pub previous_day: Option<String>,
+    pub next_day: Option<String>,
+    pub seo: Option<PageSeo>,
+}
+
+/// One day of a room. A day without messages, a malformed date or a room
+/// the viewer may not see are all 404.
+#[server(endpoint = "archive_page")]
+pub async fn archive_page(slug: String, day: String, after: Option<i64>) -> Result<ArchiveData, AppError> {
+    use tchatche_core::ids::{Seq, UnixMillis, UtcDay};
+
+    use super::access;
+    use crate::{error::with_status, seo::ssr, state::app_state};
+
+    let (room, viewer, member) = access::visible_room(&slug).await?;
+    let store = &app_state().store;
+    let Some(day) = UtcDay::parse(&day) else { return Err(with_status(AppError::NotFound)) };
+    if !store.has_day(room.id, day).await? {
+        return Err(with_status(AppError::NotFound));
+    }
+    let (messages, has_more) = store.messages_on_day(room.id, day, after.map(Seq), ARCHIVE_PAGE).await?;
+    let (previous_day, next_day) = store.neighbour_days(room.id, day).await?;
+
+    let today = day == UtcDay::of(UnixMillis::now());
+    cache_for(viewer.is_none() && room.visibility == tchatche_core::room::Visibility::Public, today);
+    // A continuation page (`?after=`) is reached from its day's first page.
+    let seo = if access::indexable(&room) && after.is_none() {
+        let url = format!("{}/r/{}/{day}", ssr::site_url(), room.slug);
+        let owner = access::owner_name(&room).await?;
+        let headline = format!("{} · {day}", room.name);
+        ssr::allow_indexing();
+        Some(PageSeo { json_ld: ssr::discussion(&room, owner.as_deref(), &headline, &url, &messages), canonical: url })
+    } else {
+        None
+    };
+    Ok(ArchiveData {
+        room: access::info(&room, viewer.as_ref(), member).await?,
+        day: day.to_string(),
+        messages,
+        has_more,
+        previous_day: previous_day.map(|d| d.to_string()),
+        next_day: next_day.map(|d| d.to_string()),
+        seo,
+    })
+}
+
+/// How long browsers and proxies may keep the page: a minute while the day
+/// is still being written, a day once it is over (the server's ETag makes
+/// checking again cheap). Pages for a signed-in person stay in their browser.
+#[cfg(feature = "ssr")]
+fn cache_for(shared: bool, today: bool) {
+    use http::{HeaderValue, header};
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return };
+    let policy = match (shared, today) {
+        (true, true) => "public, max-age=60",
+        (true, false) => "public, max-age=86400, stale-while-revalidate=604800",
+        (false, _) => "private, no-cache",
+    };
+    response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    // The page differs between visitors and signed-in people (the header).
+    response.insert_header(header::VARY, HeaderValue::from_static("Cookie"));
+}
+
+#[component]
+pub fn ArchivePage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let query = use_query_map();
+    let data = Resource::new(
+        move || {
+            let params = params.read();
+            let after = query.read().get("after").and_then(|a| a.parse::<i64>().ok());
+            (params.get("slug").unwrap_or_default(), params.get("day").unwrap_or_default(), after)
+        },
+        |(slug, day, after)| archive_page(slug, day, after),
+    );
+    view! {
+        <Suspense fallback=move || view! { <p class="text-slate-500">{t!(i18n, room_loading)}</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(data) => view! { <ArchiveDay data /> }.into_any(),
+                    Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
+                    Err(error) => {
+                        view! {
+                            <p role="alert" class="rounded-md bg-red-50 p-4 text-red-800 dark:bg-red-950 dark:text-red-200">
+                                <ErrorText error />
+                            </p>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ArchiveDay(data: ArchiveData) -> impl IntoView {
+    let i18n = use_i18n();
+    let ArchiveData { room, day, messages, has_more, previous_day, next_day, seo } = data;
+    let title = format!("{} · {day}", room.name);
+    let description = if room.description.is_empty() {
+        t_string!(i18n, archive_description, room = room.name.clone(), day = day.clone()).to_string()
+    } else {
+        room.description.clone()
+    };
+    let continue_href = has_more.then(|| {
+        let last = messages.last().map(|m| m.seq.0).unwrap_or_default();
+        format!("/r/{}/{day}?after={last}", room.slug)
+    });
+    let day_link = |day: Option<String>, rel: &'static str, label: AnyView| {
+        day.map(|day| {
+            view! {
+                <a href=format!("/r/{}/{day}", room.slug) rel=rel class="rounded-md border border-slate-300 px-3 py-1.5 dark:border-slate-700">
+                    {label} " " <time datetime=day.clone()>{day.clone()}</time>
+                </a>
+            }
+        })
+    };
+    let by_seq = messages.into_iter().map(|m| (m.seq, m)).collect();
+    view! {
+        <Title text=title.clone() />
+        <Meta name="description" content=description.clone() />
+        {match seo {
+            Some(seo) => view! { <IndexableTags seo title=title.clone() description /> }.into_any(),
+            None => view! { <NoIndex /> }.into_any(),
+        }}
+        <article aria-labelledby="archive-title" class="mx-auto flex max-w-3xl flex-col gap-4">
+            <header class="border-b border-slate-200 pb-3 dark:border-slate-800">
+                <p class="text-sm">
+                    <a href=format!("/r/{}", room.slug) class="text-indigo-700 underline dark:text-indigo-300">"← " {room.name.clone()}</a>
+                </p>
+                <h1 id="archive-title" class="mt-1 text-2xl font-bold tracking-tight">
+                    {room.name.clone()} " · " <time datetime=day.clone()>{day.clone()}</time>
+                </h1>
+                <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{t!(i18n, archive_explained)}</p>
+            </header>
+            <ol class="flex flex-col pb-2" data-testid="archive-messages" aria-label=move || t_string!(i18n, room_messages_label)>
+                {rows(&by_seq).into_iter().map(|row| view! { <MessageRow row viewer=None /> }).collect_view()}
+            </ol>
+            {continue_href.map(|href| view! {
+                <p><a href=href class="text-indigo-700 underline dark:text-indigo-300" data-testid="archive-more">{t!(i18n, archive_more)}</a></p>
+            })}
+            <nav aria-label=move || t_string!(i18n, archive_days) class="flex flex-wrap justify-between gap-3 text-sm" data-testid="archive-days">
+                {day_link(previous_day, "prev", t!(i18n, archive_previous).into_any())}
+                {day_link(next_day, "next", t!(i18n, archive_next).into_any())}
+            </nav>
+        </article>
+    }
+}

@@ -1,0 +1,121 @@
+//! What pages tell search engines. Every page is `noindex` unless it says
+//! otherwise: the server adds `X-Robots-Tag: noindex` to any response that
+//! did not call [`ssr::allow_indexing`], and pages that are not meant for
+//! search engines also carry [`NoIndex`]. Indexable pages (the directory and
+//! the pages of public rooms their owner opened to search engines) carry
+//! [`IndexableTags`]: canonical address, social cards and structured data.
+
+use leptos::prelude::*;
+use leptos_meta::{Link, Meta};
+use serde::{Deserialize, Serialize};
+
+/// An indexable page's address and structured data, computed on the server
+/// (so the browser renders exactly the same tags when it hydrates).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageSeo {
+    /// Absolute.
+    pub canonical: String,
+    /// schema.org JSON-LD, safe inside a `<script>` element.
+    pub json_ld: String,
+}
+
+/// `<meta name="robots" content="noindex">`.
+#[component]
+pub fn NoIndex() -> impl IntoView {
+    view! { <Meta name="robots" content="noindex" /> }
+}
+
+/// Canonical link, Open Graph and Twitter card tags, and the JSON-LD.
+#[component]
+pub fn IndexableTags(seo: PageSeo, title: String, description: String) -> impl IntoView {
+    view! {
+        <Link rel="canonical" href=seo.canonical.clone() />
+        <Meta property="og:type" content="website" />
+        <Meta property="og:site_name" content="tchatche" />
+        <Meta property="og:url" content=seo.canonical />
+        <Meta property="og:title" content=title.clone() />
+        <Meta property="og:description" content=description.clone() />
+        <Meta name="twitter:card" content="summary" />
+        <Meta name="twitter:title" content=title />
+        <Meta name="twitter:description" content=description />
+        <script type="application/ld+json" inner_html=seo.json_ld></script>
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use serde_json::{Value, json};
+    use tchatche_core::{event::MessageView, store::Room};
+
+    use crate::state::app_state;
+
+    /// The configured public URL, without a trailing slash.
+    pub fn site_url() -> String {
+        app_state().config.public_url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    /// Lets search engines index this page: the server's default
+    /// `X-Robots-Tag: noindex` is not added.
+    pub fn allow_indexing() {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.insert_header(http::HeaderName::from_static("x-robots-tag"), http::HeaderValue::from_static("all"));
+        }
+    }
+
+    /// A room (or one day of it) as a schema.org `DiscussionForumPosting`:
+    /// the room is the post, its messages the comments.
+    pub fn discussion(room: &Room, owner: Option<&str>, headline: &str, url: &str, messages: &[MessageView]) -> String {
+        let person = |name: &str| json!({ "@type": "Person", "name": name });
+        let author = match owner {
+            Some(name) => person(name),
+            None => json!({ "@type": "Organization", "name": "tchatche" }),
+        };
+        let comments: Vec<Value> = messages
+            .iter()
+            .filter(|m| !m.deleted)
+            .map(|m| {
+                json!({
+                    "@type": "Comment",
+                    "url": format!("{url}#m-{}", m.id),
+                    "text": m.body,
+                    "datePublished": m.created_at.to_rfc3339(),
+                    "author": m.author.as_ref().map(|a| person(&a.display_name)),
+                })
+            })
+            .collect();
+        let text = if room.description.is_empty() { &room.name } else { &room.description };
+        let posting = json!({
+            "@context": "https://schema.org",
+            "@type": "DiscussionForumPosting",
+            "@id": url,
+            "url": url,
+            "headline": headline,
+            "text": text,
+            "datePublished": room.created_at.to_rfc3339(),
+            "dateModified": room.last_activity_at.to_rfc3339(),
+            "author": author,
+            "isPartOf": { "@type": "WebSite", "name": "tchatche", "url": format!("{}/", site_url()) },
+            "commentCount": comments.len(),
+            "comment": comments,
+        });
+        script_safe(&posting)
+    }
+
+    /// JSON that cannot close its `<script>` element early.
+    pub fn script_safe(value: &Value) -> String {
+        value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn json_cannot_break_out_of_its_script() {
+            let safe = script_safe(&json!({ "text": "</script><script>alert(1)</script> & co" }));
+            assert!(!safe.contains('<') && !safe.contains('>') && !safe.contains('&'));
+            let back: Value = serde_json::from_str(&safe).unwrap();
+            assert_eq!(back["text"], "</script><script>alert(1)</script> & co");
+        }
+    }
+}
