@@ -15,6 +15,7 @@ help:
 	@echo "make run     build and run tchatche on embedded defaults"
 	@echo "make test    run every test (needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379)"
 	@echo "make bench   run the benchmarks (release build)"
+	@echo "make audit   Lighthouse and the Nu HTML Checker on the release build's home and room pages"
 	@echo "make dev     cargo leptos watch, rebuilding on every change"
 
 .PHONY: tools
@@ -46,3 +47,10 @@ bench: build
 	@scripts/check-services.sh
 	# The flags cargo-leptos gave the release build, so its artifacts are reused.
 	RUSTFLAGS="--cfg erase_components" cargo bench -p server
+	scripts/bench-pages.sh
+
+# SQLite only: no PostgreSQL or Redis needed. --browser: Chromium for Lighthouse.
+.PHONY: audit
+audit: build
+	@scripts/install-tools.sh --browser
+	scripts/audit.sh

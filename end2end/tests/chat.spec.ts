@@ -1,31 +1,6 @@
-import { expect, type Browser, type BrowserContext, type Page, type TestInfo } from "@playwright/test";
+import { expect, type Page } from "@playwright/test";
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { PASSWORD, jsEnabled, ready, signUp, test, uniqueName, watchConsole } from "./support";
-
-/** A person in their own browser context (own cookies, own address). */
-async function person(browser: Browser, info: TestInfo, name: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ javaScriptEnabled: jsEnabled(info) });
-  const ip = `10.9.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 254) + 1}`;
-  await context.setExtraHTTPHeaders({ "x-forwarded-for": ip });
-  const page = await context.newPage();
-  await signUp(page, info, name);
-  return { context, page };
-}
-
-async function createRoom(page: Page, info: TestInfo, name: string, visibility = "public"): Promise<string> {
-  await page.goto("/rooms/new");
-  await ready(page, info);
-  await page.getByLabel("Name").fill(name);
-  await page.locator(`input[name=visibility][value=${visibility}]`).check();
-  await page.getByRole("button", { name: "Create the room" }).click();
-  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
-  return new URL(page.url()).pathname.split("/")[2];
-}
-
-async function send(page: Page, text: string) {
-  await page.getByLabel("Your message").fill(text);
-  await page.getByRole("button", { name: "Send" }).click();
-}
+import { createRoom, jsEnabled, person, ready, send, signUp, test, uniqueName, watchConsole } from "./support";
 
 const messages = (page: Page) => page.getByTestId("messages");
 

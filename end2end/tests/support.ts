@@ -1,4 +1,4 @@
-import { test as base, expect, type Page, type TestInfo } from "@playwright/test";
+import { test as base, expect, type Browser, type BrowserContext, type Page, type TestInfo } from "@playwright/test";
 
 /**
  * Each test is a different client address (the server trusts X-Forwarded-For
@@ -58,4 +58,29 @@ export async function markWindow(page: Page) {
 
 export async function windowIsMarked(page: Page) {
   return page.evaluate(() => (window as unknown as { tchatcheMark?: number }).tchatcheMark === 42);
+}
+
+/** A person in their own browser context (own cookies, own address). */
+export async function person(browser: Browser, info: TestInfo, name: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ javaScriptEnabled: jsEnabled(info) });
+  const ip = `10.9.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 254) + 1}`;
+  await context.setExtraHTTPHeaders({ "x-forwarded-for": ip });
+  const page = await context.newPage();
+  await signUp(page, info, name);
+  return { context, page };
+}
+
+export async function createRoom(page: Page, info: TestInfo, name: string, visibility = "public"): Promise<string> {
+  await page.goto("/rooms/new");
+  await ready(page, info);
+  await page.getByLabel("Name").fill(name);
+  await page.locator(`input[name=visibility][value=${visibility}]`).check();
+  await page.getByRole("button", { name: "Create the room" }).click();
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+  return new URL(page.url()).pathname.split("/")[2];
+}
+
+export async function send(page: Page, text: string) {
+  await page.getByLabel("Your message").fill(text);
+  await page.getByRole("button", { name: "Send" }).click();
 }
