@@ -2,7 +2,7 @@
 //! and deleting the account.
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Title;
 use leptos_router::{components::Redirect, hooks::use_query_map};
 use tchatche_core::user::{DisplayName, NewPassword};
 
@@ -12,6 +12,7 @@ use crate::{
     error::{AppError, Outcome},
     i18n::*,
     theme::Theme,
+    seo::NoIndex,
 };
 
 #[cfg(feature = "ssr")]
@@ -114,7 +115,7 @@ pub fn SettingsPage() -> impl IntoView {
     let viewer = use_viewer().viewer;
     view! {
         <Title text=move || t_string!(i18n, settings_title) />
-        <Meta name="robots" content="noindex" />
+        <NoIndex />
         <Suspense>
             {move || Suspend::new(async move {
                 match viewer.await {

@@ -5,6 +5,7 @@
 //!   "bogus comment" to validators: written `<!---->`, the same empty comment.
 //! - It appends the scripts carrying resolved data after `</html>`, where a
 //!   browser's parser moves them to the end of `<body>`: they are written there.
+//! - It writes the script nonce where `crossorigin` expects a keyword.
 
 use axum::{
     body::Body,
@@ -33,7 +34,7 @@ pub async fn standard_comments(request: Request, next: Next) -> Response {
         return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let Ok(html) = std::str::from_utf8(&bytes) else { return Response::from_parts(parts, Body::from(bytes)) };
-    let rewritten = scripts_inside_body(&rewrite_placeholders(html));
+    let rewritten = standard_crossorigin(&scripts_inside_body(&rewrite_placeholders(html)));
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(rewritten))
 }
@@ -76,15 +77,32 @@ fn rewrite_placeholders(html: &str) -> String {
     out
 }
 
-/// Moves whatever follows `</body></html>` to just before `</body>`.
+/// Moves whatever follows `</html>` to just before `</body>` (resource
+/// data is JSON with `<` escaped, so it never contains `</html>` itself).
 fn scripts_inside_body(html: &str) -> String {
-    const END: &str = "</body></html>";
-    match html.rfind(END) {
-        Some(at) if at + END.len() < html.len() => {
-            format!("{}{}{END}", &html[..at], &html[at + END.len()..])
+    const HTML_END: &str = "</html>";
+    let Some(html_end) = html.rfind(HTML_END).map(|at| at + HTML_END.len()) else { return html.to_owned() };
+    let trailing = &html[html_end..];
+    let body_end = html[..html_end].rfind("</body>");
+    match body_end {
+        Some(body_end) if !trailing.trim().is_empty() => {
+            format!("{}{trailing}{}", &html[..body_end], &html[body_end..html_end])
         }
         _ => html.to_owned(),
     }
+}
+
+/// Leptos writes the script nonce into the `crossorigin` attribute of the
+/// preload links; a browser reads an unknown value as `anonymous`, which is
+/// written instead.
+fn standard_crossorigin(html: &str) -> String {
+    let Some(nonce) = html.split_once("nonce=\"").and_then(|(_, rest)| rest.split_once('"')).map(|(nonce, _)| nonce) else {
+        return html.to_owned();
+    };
+    if nonce.is_empty() {
+        return html.to_owned();
+    }
+    html.replace(&format!("crossorigin=\"{nonce}\""), "crossorigin=\"anonymous\"")
 }
 
 /// Where the tag starting `text` ends (just past its `>`), skipping quoted
@@ -131,5 +149,15 @@ mod tests {
             "<html><body><p>x</p><script>a</script><script>b</script></body></html>"
         );
         assert_eq!(scripts_inside_body("<html><body></body></html>"), "<html><body></body></html>");
+        assert_eq!(
+            scripts_inside_body("<html><body><p>x</p></body><!----></html><!----><script>a</script>"),
+            "<html><body><p>x</p><!----><script>a</script></body><!----></html>"
+        );
+    }
+
+    #[test]
+    fn nonces_leave_crossorigin() {
+        let html = r#"<link rel="modulepreload" crossorigin="n0nce"><script nonce="n0nce">x</script>"#;
+        assert_eq!(standard_crossorigin(html), r#"<link rel="modulepreload" crossorigin="anonymous"><script nonce="n0nce">x</script>"#);
     }
 }

@@ -1,7 +1,7 @@
 //! Sign-up, sign-in and sign-out: the server functions and their pages.
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Title;
 use leptos_router::{
     components::A,
     hooks::{use_navigate, use_query_map},
@@ -13,6 +13,7 @@ use crate::{
     components::{FormAlert, SubmitButton, TextField},
     error::{AppError, Outcome},
     i18n::*,
+    seo::NoIndex,
 };
 
 /// Creates an account and signs it in, then goes to `next`.
@@ -202,7 +203,7 @@ pub fn SignUpPage() -> impl IntoView {
     let next = next_from_query();
     view! {
         <Title text=move || t_string!(i18n, signup_title) />
-        <Meta name="robots" content="noindex" />
+        <NoIndex />
         <AuthCard title=move || t_string!(i18n, signup_title)>
             <ActionForm action attr:class="flex flex-col gap-3" attr:novalidate="">
                 <input type="hidden" name="next" value=next />
@@ -257,7 +258,7 @@ pub fn SignInPage() -> impl IntoView {
     let next = next_from_query();
     view! {
         <Title text=move || t_string!(i18n, signin_title) />
-        <Meta name="robots" content="noindex" />
+        <NoIndex />
         <AuthCard title=move || t_string!(i18n, signin_title)>
             <ActionForm action attr:class="flex flex-col gap-3" attr:novalidate="">
                 <input type="hidden" name="next" value=next />

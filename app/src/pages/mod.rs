@@ -5,5 +5,5 @@ mod not_found;
 mod profile;
 
 pub use home::{HomePage, LocalTime};
-pub use not_found::NotFound;
+pub use not_found::{NotFound, page_or_error};
 pub use profile::ProfilePage;

@@ -1,8 +1,27 @@
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::i18n::*;
+use crate::{
+    error::{AppError, ErrorText},
+    i18n::*,
+    seo::NoIndex,
+};
+
+/// What a page shows for its loaded data: `page` when it loaded, the 404
+/// page when it does not exist (or may not be seen), else a translated alert.
+pub fn page_or_error<T>(result: Result<T, AppError>, page: impl FnOnce(T) -> AnyView) -> AnyView {
+    match result {
+        Ok(data) => page(data),
+        Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
+        Err(error) => view! {
+            <p role="alert" class="rounded-md bg-red-50 p-4 text-red-800 dark:bg-red-950 dark:text-red-200">
+                <ErrorText error />
+            </p>
+        }
+        .into_any(),
+    }
+}
 
 /// Shown for any address that matches no page, with a 404 status.
 #[component]
@@ -14,7 +33,7 @@ pub fn NotFound() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <Title text=move || t_string!(i18n, not_found_title) />
-        <Meta name="robots" content="noindex" />
+        <NoIndex />
         <section class="mx-auto max-w-xl py-16 text-center">
             <p class="text-sm font-semibold text-indigo-600 dark:text-indigo-400">"404"</p>
             <h1 class="mt-2 text-3xl font-bold tracking-tight">{t!(i18n, not_found_title)}</h1>

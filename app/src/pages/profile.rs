@@ -1,12 +1,12 @@
 //! `/u/{username}`: who someone is (what @mentions link to).
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 use tchatche_core::ids::UnixMillis;
 
-use crate::{error::AppError, i18n::*, pages::{LocalTime, NotFound}};
+use crate::{error::AppError, i18n::*, pages::{LocalTime, NotFound}, seo::NoIndex};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
@@ -44,7 +44,7 @@ pub fn ProfilePage() -> impl IntoView {
                 match profile.await {
                     Ok(profile) => view! {
                         <Title text=profile.display_name.clone() />
-                        <Meta name="robots" content="noindex" />
+                        <NoIndex />
                         <section class="mx-auto flex max-w-md flex-col items-center gap-3 py-10 text-center">
                             <img src=profile.avatar_url alt="" width="96" height="96" class="h-24 w-24 rounded-full bg-slate-200" />
                             <h1 class="text-2xl font-bold">{profile.display_name}</h1>

@@ -14,14 +14,11 @@ use super::{
     conversation::{MessageRow, rows},
 };
 use crate::{
-    error::{AppError, ErrorText},
+    error::AppError,
     i18n::*,
-    pages::NotFound,
+    pages::page_or_error,
     seo::{IndexableTags, NoIndex, PageSeo},
 };
-
-/// Messages on one archive page; a busier day continues on `?after=`.
-pub const ARCHIVE_PAGE: u32 = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArchiveData {
@@ -46,6 +43,9 @@ pub async fn archive_page(slug: String, day: String, after: Option<i64>) -> Resu
 
     use super::access;
     use crate::{error::with_status, seo::ssr, state::app_state};
+
+    /// Messages on one archive page; a busier day continues on `?after=`.
+    const ARCHIVE_PAGE: u32 = 500;
 
     let (room, viewer, member) = access::visible_room(&slug).await?;
     let store = &app_state().store;
@@ -111,20 +111,7 @@ pub fn ArchivePage() -> impl IntoView {
     );
     view! {
         <Suspense fallback=move || view! { <p class="text-slate-500">{t!(i18n, room_loading)}</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(data) => view! { <ArchiveDay data /> }.into_any(),
-                    Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
-                    Err(error) => {
-                        view! {
-                            <p role="alert" class="rounded-md bg-red-50 p-4 text-red-800 dark:bg-red-950 dark:text-red-200">
-                                <ErrorText error />
-                            </p>
-                        }
-                            .into_any()
-                    }
-                }
-            })}
+            {move || Suspend::new(async move { page_or_error(data.await, |data| view! { <ArchiveDay data /> }.into_any()) })}
         </Suspense>
     }
 }

@@ -22,7 +22,7 @@ use crate::{
     auth::urlencode,
     error::{AppError, ErrorText, InputErrorText},
     i18n::*,
-    pages::{LocalTime, NotFound},
+    pages::{LocalTime, page_or_error},
     seo::{IndexableTags, NoIndex},
 };
 
@@ -46,18 +46,7 @@ pub fn RoomPage() -> impl IntoView {
     view! {
         <Suspense fallback=move || view! { <p class="text-slate-500">{t!(i18n, room_loading)}</p> }>
             {move || Suspend::new(async move {
-                match data.await {
-                    Ok(data) => view! { <Conversation data join sidebar /> }.into_any(),
-                    Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
-                    Err(error) => {
-                        view! {
-                            <p role="alert" class="rounded-md bg-red-50 p-4 text-red-800 dark:bg-red-950 dark:text-red-200">
-                                <ErrorText error />
-                            </p>
-                        }
-                            .into_any()
-                    }
-                }
+                page_or_error(data.await, |data| view! { <Conversation data join sidebar /> }.into_any())
             })}
         </Suspense>
     }
@@ -390,18 +379,22 @@ fn MessageList(room: RoomInfo, latest: bool, socket: Option<Socket>) -> impl Int
             {move || timeline.messages.with(|m| m.is_empty()).then(|| view! {
                 <p class="px-3 py-8 text-center text-slate-500 dark:text-slate-400" data-testid="no-messages">{t!(i18n, room_empty)}</p>
             })}
-            <ol role="log" aria-label=move || t_string!(i18n, room_messages_label) class="flex flex-col">
-                <For
-                    each=move || timeline.messages.with(rows)
-                    key=|row| (row.message.id, row.message.version, row.first_of_group)
-                    children=move |row| view! { <MessageRow row viewer=viewer.clone() /> }
-                />
-                <For
-                    each=move || timeline.pending.get()
-                    key=|pending| (pending.id, pending.failed.is_some())
-                    children=move |pending| view! { <PendingRow pending /> }
-                />
-            </ol>
+            // A live region: screen readers announce new messages. (`log`
+            // is not a role a list may take, hence the wrapper.)
+            <div role="log" aria-label=move || t_string!(i18n, room_messages_label)>
+                <ol class="flex flex-col">
+                    <For
+                        each=move || timeline.messages.with(rows)
+                        key=|row| (row.message.id, row.message.version, row.first_of_group)
+                        children=move |row| view! { <MessageRow row viewer=viewer.clone() /> }
+                    />
+                    <For
+                        each=move || timeline.pending.get()
+                        key=|pending| (pending.id, pending.failed.is_some())
+                        children=move |pending| view! { <PendingRow pending /> }
+                    />
+                </ol>
+            </div>
             <span id="latest"></span>
         </div>
         {(!latest).then(|| view! {

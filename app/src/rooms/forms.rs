@@ -1,7 +1,7 @@
 //! Creating a room, and joining a private one through its invitation link.
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Title;
 use leptos_router::{components::Redirect, hooks::use_params_map};
 use tchatche_core::room::{RoomDescription, RoomName};
 
@@ -10,6 +10,7 @@ use crate::{
     components::{FormAlert, SubmitButton, TextField},
     error::{AppError, Outcome},
     i18n::*,
+    seo::NoIndex,
 };
 #[cfg(feature = "ssr")]
 use crate::error::with_status;
@@ -59,7 +60,7 @@ pub fn NewRoomPage() -> impl IntoView {
     let result: Outcome = action.value().into();
     view! {
         <Title text=move || t_string!(i18n, room_new_title) />
-        <Meta name="robots" content="noindex" />
+        <NoIndex />
         <Suspense>
             {move || Suspend::new(async move {
                 if !matches!(viewer.await, Ok(Some(_))) {
@@ -145,7 +146,7 @@ pub fn InvitePage() -> impl IntoView {
     let action = ServerAction::<AcceptInvite>::new();
     view! {
         <Title text=move || t_string!(i18n, invite_title) />
-        <Meta name="robots" content="noindex" />
+        <NoIndex />
         <Suspense>
             {move || Suspend::new(async move {
                 if !matches!(viewer.await, Ok(Some(_))) {

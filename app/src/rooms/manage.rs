@@ -2,7 +2,7 @@
 //! invitation links, deletion.
 
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Title;
 use leptos_router::{components::Redirect, hooks::use_params_map};
 use serde::{Deserialize, Serialize};
 use tchatche_core::{ids::UnixMillis, room::{RoomDescription, RoomName}};
@@ -13,6 +13,7 @@ use crate::{
     error::{AppError, Outcome},
     i18n::*,
     pages::LocalTime,
+    seo::NoIndex,
 };
 #[cfg(feature = "ssr")]
 use crate::{error::with_status, rooms::access, state::app_state};
@@ -119,7 +120,7 @@ pub fn RoomSettingsPage() -> impl IntoView {
     let delete_result: Outcome = delete.value().into();
     view! {
         <Title text=move || t_string!(i18n, room_settings_title) />
-        <Meta name="robots" content="noindex" />
+        <NoIndex />
         <Suspense>
             {move || Suspend::new(async move {
                 let settings = match settings.await {
