@@ -1,6 +1,7 @@
 # tchatche: two commands do everything.
 #   make run    build and run on embedded defaults (SQLite + in-process bus)
-#   make test   every test: unit, integration (SQLite, PostgreSQL, Redis), browser
+#   make test   every test: unit, integration (SQLite, PostgreSQL, Redis), browser,
+#               and the audit (Lighthouse, Nu HTML Checker)
 # Both install what is missing first (scripts/install-tools.sh).
 
 SHELL := /bin/bash
@@ -41,6 +42,7 @@ test:
 	cargo test $(SERVER_CRATES) --features tchatche-core/test-support,app/ssr
 	cargo leptos build --release   # also compiles the frontend crate for wasm32
 	cd end2end && npm test
+	scripts/audit.sh               # the performance, accessibility, SEO and HTML budget
 
 .PHONY: bench
 bench: build
