@@ -1,7 +1,6 @@
 # tchatche: two commands do everything.
 #   make run    build and run on embedded defaults (SQLite + in-process bus)
-#   make test   every test: unit, integration (SQLite, PostgreSQL, Redis), browser,
-#               and the audit (Lighthouse, Nu HTML Checker)
+#   make test   every test: unit, integration (SQLite, PostgreSQL, Redis), browser
 # Both install what is missing first (scripts/install-tools.sh).
 
 SHELL := /bin/bash
@@ -42,7 +41,6 @@ test:
 	cargo test $(SERVER_CRATES) --features tchatche-core/test-support,app/ssr
 	cargo leptos build --release   # also compiles the frontend crate for wasm32
 	cd end2end && npm test
-	scripts/audit.sh               # the performance, accessibility, SEO and HTML budget
 
 .PHONY: bench
 bench: build
