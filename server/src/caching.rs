@@ -11,8 +11,7 @@ use axum::{
 };
 use tchatche_core::store::fnv1a;
 
-/// Pages are tens of kilobytes; anything near this is a bug.
-const MAX_PAGE_BYTES: usize = 16 * 1024 * 1024;
+use crate::markup::{MAX_PAGE_BYTES, leptos_nonce};
 
 /// Middleware for page routes. Weak, because the compression layer above
 /// serves the same entity in several encodings.
@@ -46,10 +45,9 @@ pub async fn etag_cacheable_pages(request: Request, next: Next) -> Response {
 /// every response (the rest of an unchanged page is the same bytes).
 fn fingerprint(body: &[u8]) -> u64 {
     let Ok(html) = std::str::from_utf8(body) else { return fnv1a(body) };
-    let nonce = html.split_once("nonce=\"").and_then(|(_, rest)| rest.split_once('"')).map(|(nonce, _)| nonce);
-    match nonce {
-        Some(nonce) if !nonce.is_empty() => fnv1a(html.replace(nonce, "").as_bytes()),
-        _ => fnv1a(body),
+    match leptos_nonce(html) {
+        Some(nonce) => fnv1a(html.replace(nonce, "").as_bytes()),
+        None => fnv1a(body),
     }
 }
 

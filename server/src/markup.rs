@@ -15,8 +15,15 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-/// Pages are tens of kilobytes; anything near this is a bug.
-const MAX_PAGE_BYTES: usize = 16 * 1024 * 1024;
+/// Pages are tens of kilobytes; anything near this is a bug. (Every layer
+/// that reads a whole page body reads at most this much.)
+pub(crate) const MAX_PAGE_BYTES: usize = 16 * 1024 * 1024;
+
+/// The script nonce Leptos drew for this response, if the page has one.
+pub(crate) fn leptos_nonce(html: &str) -> Option<&str> {
+    let (_, rest) = html.split_once("nonce=\"")?;
+    rest.split_once('"').map(|(nonce, _)| nonce).filter(|nonce| !nonce.is_empty())
+}
 
 /// Middleware for page routes.
 pub async fn standard_comments(request: Request, next: Next) -> Response {
@@ -96,12 +103,9 @@ fn scripts_inside_body(html: &str) -> String {
 /// preload links; a browser reads an unknown value as `anonymous`, which is
 /// written instead.
 fn standard_crossorigin(html: &str) -> String {
-    let Some(nonce) = html.split_once("nonce=\"").and_then(|(_, rest)| rest.split_once('"')).map(|(nonce, _)| nonce) else {
+    let Some(nonce) = leptos_nonce(html) else {
         return html.to_owned();
     };
-    if nonce.is_empty() {
-        return html.to_owned();
-    }
     html.replace(&format!("crossorigin=\"{nonce}\""), "crossorigin=\"anonymous\"")
 }
 

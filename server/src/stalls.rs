@@ -16,12 +16,12 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use crate::markup::MAX_PAGE_BYTES;
+
 /// Far longer than any healthy render (tens of milliseconds), short enough
 /// that a visitor is not left staring at a blank tab.
 const STALLED_AFTER: Duration = Duration::from_secs(8);
 const ATTEMPTS: u32 = 3;
-/// Pages are tens of kilobytes; anything near this is a bug.
-const MAX_PAGE_BYTES: usize = 16 * 1024 * 1024;
 
 /// Middleware for the Leptos page routes: renders the whole page (body
 /// included) within [`STALLED_AFTER`], else starts again.
