@@ -60,15 +60,36 @@ pub async fn run_until_stopped(store: Store, bus: Bus, name: &str, shutdown: Can
     let in_process = !bus.is_redis();
     tracing::info!(name, in_process, "worker started");
     let mut backoff = MIN_BACKOFF;
+    // The batch read while the previous one was being written.
+    let mut read_ahead: Option<Batch> = None;
     loop {
         // In-process, the queue is closed at shutdown and drained to the end
         // (posters are waiting); the stream keeps what is left for later.
         if shutdown.is_cancelled() && !in_process {
             break;
         }
-        let step = tokio::select! {
-            step = try_process_next(&mut consumer, &store, POLL) => step,
-            () = shutdown.cancelled(), if !in_process => break,
+        let batch = match read_ahead.take() {
+            Some(batch) => Ok(batch),
+            None => tokio::select! {
+                batch = consumer.next_batch(MAX_BATCH, POLL) => batch,
+                () = shutdown.cancelled(), if !in_process => break,
+            },
+        };
+        let step = match batch {
+            Ok(batch) if batch.is_empty() => continue,
+            Ok(batch) => {
+                let (step, next) = store_reading_ahead(&mut consumer, &store, batch).await;
+                read_ahead = match next {
+                    Ok(next) if !next.is_empty() => Some(next),
+                    Ok(_) | Err(Error::ShuttingDown) => None,
+                    Err(err) => {
+                        tracing::warn!(%err, "reading ahead failed; reading again after this batch");
+                        None
+                    }
+                };
+                step
+            }
+            Err(err) => Err(err),
         };
         match step {
             Ok(step) if step.failed == 0 && !step.database_down => backoff = MIN_BACKOFF,
@@ -103,8 +124,22 @@ pub async fn try_process_next(consumer: &mut QueueConsumer, store: &Store, wait:
     if batch.is_empty() {
         return Ok(Step::default());
     }
+    let written = store.upsert_messages(&batch.messages).await;
+    settle(consumer, store, batch, written).await
+}
+
+/// Stores a batch while reading the next one (without waiting for it), so
+/// that the queue and the database work at the same time. The next batch is
+/// only read, not acknowledged: it is stored on the next turn.
+async fn store_reading_ahead(consumer: &mut QueueConsumer, store: &Store, batch: Batch) -> (Result<Step, Error>, Result<Batch, Error>) {
+    let (written, next) = tokio::join!(store.upsert_messages(&batch.messages), consumer.next_batch(MAX_BATCH, Duration::ZERO));
+    (settle(consumer, store, batch, written).await, next)
+}
+
+/// Acknowledges a written batch, or sorts out why it was not written.
+async fn settle(consumer: &mut QueueConsumer, store: &Store, batch: Batch, written: Result<(), Error>) -> Result<Step, Error> {
     let mut step = Step::default();
-    match store.upsert_messages(&batch.messages).await {
+    match written {
         Ok(()) => {
             step.stored = batch.len();
             consumer.committed(batch).await?;

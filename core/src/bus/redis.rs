@@ -281,7 +281,7 @@ impl RedisTransport {
             client,
             keys: self.keys.clone(),
             name: name.to_owned(),
-            read_own_pending: true,
+            own_pending_after: Some("0".to_owned()),
             last_claim: None,
         })
     }
@@ -358,9 +358,10 @@ pub struct RedisConsumer {
     client: Client,
     keys: Keys,
     name: String,
-    /// Re-read this consumer's own unacknowledged entries (after a restart
-    /// or a failed batch) before taking new ones.
-    read_own_pending: bool,
+    /// Re-read this consumer's own unacknowledged entries after this entry
+    /// id (after a restart or a failed batch) before taking new ones: a
+    /// cursor, so that reading ahead never returns an entry twice.
+    own_pending_after: Option<String>,
     last_claim: Option<Instant>,
 }
 
@@ -383,16 +384,20 @@ impl RedisConsumer {
             }
         }
 
-        let (id, block) = if self.read_own_pending { ("0", None) } else { (">", Some(wait.as_millis() as u64)) };
-        let reply: Value = self.client.xreadgroup(GROUP, &self.name, count, block, false, &stream, id).await?;
+        // BLOCK 0 would wait forever: no wait means no BLOCK at all.
+        let (id, block) = match &self.own_pending_after {
+            Some(after) => (after.clone(), None),
+            None => (">".to_owned(), (!wait.is_zero()).then(|| wait.as_millis() as u64)),
+        };
+        let reply: Value = self.client.xreadgroup(GROUP, &self.name, count, block, false, &stream, id.as_str()).await?;
         let entries = if reply.is_null() {
             Vec::new()
         } else {
             let mut streams: HashMap<String, Vec<Entry>> = reply.into_xread_response()?;
             streams.remove(&stream).unwrap_or_default()
         };
-        if self.read_own_pending && entries.is_empty() {
-            self.read_own_pending = false;
+        if self.own_pending_after.is_some() {
+            self.own_pending_after = entries.last().map(|(entry_id, _)| entry_id.clone());
         }
         self.decode(entries).await
     }
@@ -468,7 +473,7 @@ impl RedisConsumer {
     /// times are moved to the dead-letter stream and returned.
     pub(crate) async fn failed(&mut self, batch: Batch) -> Result<Vec<DeadLetter>> {
         let Receipts::Redis(receipts) = batch.receipts else { unreachable!("a Redis batch carries Redis receipts") };
-        self.read_own_pending = true;
+        self.own_pending_after = Some("0".to_owned());
         let mut dead = Vec::new();
         for (message, receipt) in batch.messages.into_iter().zip(receipts) {
             let detail: Vec<(String, String, u64, u64)> = self
@@ -494,7 +499,7 @@ impl RedisConsumer {
     }
 
     pub(crate) fn retry_later(&mut self) {
-        self.read_own_pending = true;
+        self.own_pending_after = Some("0".to_owned());
     }
 
     async fn set_aside(&self, letter: &DeadLetter, json: &str) -> Result<()> {
