@@ -64,8 +64,80 @@ const SELECT_MESSAGES: &str = "SELECT m.id, m.room_id, m.seq, m.version, m.autho
      FROM messages m LEFT JOIN users u ON u.id = m.author_id";
 
 /// Rows per multi-row INSERT: 11 parameters each stays far below SQLite's
-/// 32,766 and PostgreSQL's 65,535 bound parameters.
+/// 32,766 bound parameters (and PostgreSQL's 65,535, for the archive days).
 const ROWS_PER_STATEMENT: usize = 500;
+
+/// The one statement of a batch write that differs per engine: PostgreSQL
+/// takes the whole batch as one array per column (`UNNEST`), a single small
+/// statement however big the batch; SQLite, which has no arrays, takes
+/// multi-row `VALUES`.
+trait InsertMessageRows {
+    /// Inserts the rows, or replaces stored versions older than them.
+    async fn insert_message_rows(&mut self, rows: &[&MessageView]) -> Result<()>;
+}
+
+/// What an insert does with a message already stored (a retry, an edit, a
+/// deletion): newer versions win, `seq` and `created_at` never change.
+const ON_CONFLICT_NEWER_VERSION: &str = " ON CONFLICT (id) DO UPDATE SET version = excluded.version, body = excluded.body,
+      html = excluded.html, mentions = excluded.mentions, edited_at = excluded.edited_at,
+      deleted_at = excluded.deleted_at
+      WHERE messages.version < excluded.version";
+
+const INSERT_MESSAGES: &str =
+    "INSERT INTO messages (id, room_id, seq, version, author_id, body, html, mentions, created_at, edited_at, deleted_at) ";
+
+fn deleted_at(m: &MessageView) -> Option<UnixMillis> {
+    m.deleted.then(|| m.edited_at.unwrap_or(m.created_at))
+}
+
+impl InsertMessageRows for sqlx::Transaction<'_, sqlx::Postgres> {
+    async fn insert_message_rows(&mut self, rows: &[&MessageView]) -> Result<()> {
+        let column = |f: fn(&MessageView) -> i64| rows.iter().map(|m| f(m)).collect::<Vec<i64>>();
+        let sql = format!(
+            "{INSERT_MESSAGES} SELECT * FROM UNNEST($1::uuid[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], \
+             $6::text[], $7::text[], $8::text[], $9::int8[], $10::int8[], $11::int8[]) {ON_CONFLICT_NEWER_VERSION}"
+        );
+        sqlx::query(&sql)
+            .bind(rows.iter().map(|m| m.id.0).collect::<Vec<uuid::Uuid>>())
+            .bind(column(|m| m.room_id.0))
+            .bind(column(|m| m.seq.0))
+            .bind(column(|m| m.version.0))
+            .bind(rows.iter().map(|m| m.author.as_ref().map(|a| a.id.0)).collect::<Vec<Option<i64>>>())
+            .bind(rows.iter().map(|m| m.body.as_str()).collect::<Vec<&str>>())
+            .bind(rows.iter().map(|m| m.html.as_str()).collect::<Vec<&str>>())
+            .bind(rows.iter().map(|m| m.mentions.join(" ")).collect::<Vec<String>>())
+            .bind(column(|m| m.created_at.0))
+            .bind(rows.iter().map(|m| m.edited_at.map(|t| t.0)).collect::<Vec<Option<i64>>>())
+            .bind(rows.iter().map(|m| deleted_at(m).map(|t| t.0)).collect::<Vec<Option<i64>>>())
+            .execute(&mut **self)
+            .await?;
+        Ok(())
+    }
+}
+
+impl InsertMessageRows for sqlx::Transaction<'_, sqlx::Sqlite> {
+    async fn insert_message_rows(&mut self, rows: &[&MessageView]) -> Result<()> {
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut insert = QueryBuilder::new(INSERT_MESSAGES);
+            insert.push_values(chunk, |mut row, m| {
+                row.push_bind(m.id)
+                    .push_bind(m.room_id)
+                    .push_bind(m.seq)
+                    .push_bind(m.version)
+                    .push_bind(m.author.as_ref().map(|a| a.id))
+                    .push_bind(m.body.as_str())
+                    .push_bind(m.html.as_str())
+                    .push_bind(m.mentions.join(" "))
+                    .push_bind(m.created_at)
+                    .push_bind(m.edited_at)
+                    .push_bind(deleted_at(m));
+            });
+            insert.push(ON_CONFLICT_NEWER_VERSION);
+            insert.build().execute(&mut **self).await?;
+        }
+        Ok(())
+    }
+}
 
 impl Store {
     /// Stores message versions in one transaction. Idempotent and order
@@ -105,32 +177,7 @@ impl Store {
         let days: Vec<((RoomId, UtcDay), UnixMillis)> = days.into_iter().collect();
 
         in_transaction!(self, tx => {
-            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                let mut insert = QueryBuilder::new(
-                    "INSERT INTO messages (id, room_id, seq, version, author_id, body, html, mentions, created_at, edited_at, deleted_at) ",
-                );
-                insert.push_values(chunk, |mut row, m| {
-                    let deleted_at = m.deleted.then(|| m.edited_at.unwrap_or(m.created_at));
-                    row.push_bind(m.id)
-                        .push_bind(m.room_id)
-                        .push_bind(m.seq)
-                        .push_bind(m.version)
-                        .push_bind(m.author.as_ref().map(|a| a.id))
-                        .push_bind(m.body.as_str())
-                        .push_bind(m.html.as_str())
-                        .push_bind(m.mentions.join(" "))
-                        .push_bind(m.created_at)
-                        .push_bind(m.edited_at)
-                        .push_bind(deleted_at);
-                });
-                insert.push(
-                    " ON CONFLICT (id) DO UPDATE SET version = excluded.version, body = excluded.body,
-                      html = excluded.html, mentions = excluded.mentions, edited_at = excluded.edited_at,
-                      deleted_at = excluded.deleted_at
-                      WHERE messages.version < excluded.version",
-                );
-                insert.build().execute(&mut *tx).await?;
-            }
+            tx.insert_message_rows(&rows).await?;
             for (room_id, (seq, activity)) in &rooms {
                 sqlx::query(
                     "UPDATE rooms SET
