@@ -22,7 +22,7 @@ use axum::{
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use futures::{Sink, SinkExt, Stream, StreamExt, stream::BoxStream};
+use futures::{FutureExt, Sink, SinkExt, Stream, StreamExt, stream::BoxStream};
 use tchatche_core::{
     bus::{FannedOut, Received},
     chat,
@@ -49,6 +49,12 @@ const MAX_FRAME: usize = 16 * 1024;
 /// a message is sent).
 const TYPING_BURST: usize = 3;
 const TYPING_WINDOW: Duration = Duration::from_secs(3);
+/// Events taken at once when several are ready, before writing them.
+const MAX_EVENTS_PER_WRITE: usize = 64;
+/// Frames gather in the socket's write buffer up to this size before they
+/// are written out (a flush writes them at once anyway); it grows only on
+/// sockets that receive bursts.
+const WRITE_BUFFER: usize = 16 * 1024;
 /// Rooms one socket may follow at once.
 const MAX_ROOMS: usize = 200;
 
@@ -66,7 +72,7 @@ pub async fn upgrade(State(state): State<AppState>, session: Session, headers: H
         }
     };
     ws.read_buffer_size(4 * 1024)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER)
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
         .on_upgrade(move |socket| serve(state, viewer, socket))
@@ -158,7 +164,7 @@ impl Connection {
         heartbeat.reset();
         let mut last_heard = Instant::now();
         loop {
-            let replies = tokio::select! {
+            let mut replies = tokio::select! {
                 message = incoming.next() => match message {
                     None | Some(Incoming::Closed) => break,
                     Some(Incoming::Alive) => { last_heard = Instant::now(); Vec::new() }
@@ -183,18 +189,15 @@ impl Connection {
                     Vec::new()
                 }
             };
-            let mut failed = false;
-            for reply in replies {
-                let text = match reply {
-                    Reply::Own(frame) => serde_json::to_string(&frame).expect("frames serialize"),
-                    Reply::Shared(event) => event.frame().to_owned(),
-                };
-                if send(&mut outgoing, Outgoing::Frame(text)).await.is_err() {
-                    failed = true;
-                    break;
+            // Under load several events are ready at once: take them all and
+            // write them with one flush (one write to the socket, not one each).
+            for _ in 0..MAX_EVENTS_PER_WRITE {
+                match self.events.next().now_or_never() {
+                    Some(Some((room, received))) => replies.extend(self.deliver(room, received).await),
+                    _ => break,
                 }
             }
-            if failed {
+            if write_all(&mut outgoing, replies).await.is_err() {
                 break;
             }
         }
@@ -369,6 +372,27 @@ impl Connection {
 
 fn author(user: &User) -> Author {
     Author { id: user.id, username: user.username.clone(), display_name: user.display_name.clone() }
+}
+
+/// Writes frames and flushes once: the socket's write buffer gathers them.
+async fn write_all<O: Sink<Outgoing> + Send + ?Sized>(outgoing: &mut Pin<Box<O>>, replies: Vec<Reply>) -> Result<(), ()> {
+    if replies.is_empty() {
+        return Ok(());
+    }
+    let write = async {
+        for reply in replies {
+            let text = match reply {
+                Reply::Own(frame) => serde_json::to_string(&frame).expect("frames serialize"),
+                Reply::Shared(event) => event.frame().to_owned(),
+            };
+            outgoing.feed(Outgoing::Frame(text)).await?;
+        }
+        outgoing.flush().await
+    };
+    match tokio::time::timeout(WRITE_TIMEOUT, write).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
 }
 
 async fn send<O: Sink<Outgoing> + Send + ?Sized>(outgoing: &mut Pin<Box<O>>, message: Outgoing) -> Result<(), ()> {
