@@ -47,6 +47,14 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::{compression::CompressionLayer, trace::TraceLayer};
 
+/// mimalloc instead of glibc's allocator: rendering a page allocates and
+/// frees thousands of small strings, and glibc's malloc took about a third
+/// of the server's time under load (`perf` on the room page benchmark).
+/// Declared here, not in `main`, so that tests and benchmarks run the
+/// server on the allocator it runs on in production.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Connects storage and the bus for this configuration.
 pub async fn connect(config: Config, leptos_options: LeptosOptions) -> anyhow::Result<AppState> {
     let store = Store::connect(&config.database_url, config.database_max_connections)

@@ -6,6 +6,10 @@
 use tchatche_core::config::Config;
 use tokio_util::sync::CancellationToken;
 
+/// The allocator the server runs on (see the server crate).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() {
     let config = match Config::from_env() {
