@@ -199,3 +199,71 @@ async fn scaled_fan_out_reaches_other_processes() {
     }
     other_process.shutdown().await;
 }
+
+/// Scaled mode: a message the database keeps refusing (its room was
+/// deleted after it was accepted) is retried, then moved to the dead-letter
+/// stream after `MAX_DELIVERIES` attempts; the messages around it are
+/// stored, and the queue moves on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaled_a_message_refused_for_good_goes_to_the_dead_letters() {
+    let env = TestEnv::scaled().await;
+    let alice = env.user("alice").await;
+    let kept = env.room("kept", &alice).await;
+    let doomed = env.room("doomed", &alice).await;
+    env.bus.submit(&env.store, draft(&kept, &alice, "before"), DraftKind::Post).await.unwrap();
+    env.bus.submit(&env.store, draft(&doomed, &alice, "orphan"), DraftKind::Post).await.unwrap();
+    env.bus.submit(&env.store, draft(&kept, &alice, "after"), DraftKind::Post).await.unwrap();
+    env.store.delete_room(doomed.id).await.unwrap();
+
+    let mut consumer = env.bus.consumer("test-worker").await.unwrap();
+    let (mut stored, mut failed, mut dead) = (0, 0, Vec::new());
+    for _ in 0..=tchatche_core::bus::MAX_DELIVERIES {
+        let step = worker::try_process_next(&mut consumer, &env.store, Duration::from_millis(100)).await.unwrap();
+        stored += step.stored;
+        failed += step.failed;
+        dead.extend(step.dead);
+    }
+    assert_eq!(stored, 2, "the two good messages are stored once each");
+    assert_eq!(failed as u64, tchatche_core::bus::MAX_DELIVERIES, "the orphan is tried MAX_DELIVERIES times");
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].message.as_ref().map(|m| m.body.as_str()), Some("orphan"));
+    let tchatche_core::bus::QueueConsumer::Redis(redis) = &consumer else { unreachable!("scaled mode") };
+    assert_eq!(redis.dead_letter_count().await.unwrap(), 1);
+    let bodies: Vec<String> = env.store.messages_before(kept.id, None, 10).await.unwrap().messages.into_iter().map(|m| m.body).collect();
+    assert_eq!(bodies, ["before", "after"]);
+
+    // Nothing is left to read: the dead letter was acknowledged.
+    let step = worker::try_process_next(&mut consumer, &env.store, Duration::from_millis(100)).await.unwrap();
+    assert_eq!((step.stored, step.failed), (0, 0));
+}
+
+/// Scaled mode: a worker that read entries and died before storing them
+/// reads them again when it restarts under the same name, in pages of
+/// `MAX_BATCH`, each entry once, then goes on with new ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaled_a_restarted_worker_stores_what_it_had_read() {
+    let env = TestEnv::scaled().await;
+    let alice = env.user("alice").await;
+    let room = env.room("room", &alice).await;
+    let total = worker::MAX_BATCH + 100;
+    for i in 0..total {
+        env.bus.submit(&env.store, draft(&room, &alice, &format!("m{i}")), DraftKind::Post).await.unwrap();
+    }
+    // Everything read, nothing stored nor acknowledged: the worker "dies".
+    let mut first_life = env.bus.consumer("test-worker").await.unwrap();
+    let mut read = 0;
+    for _ in 0..4 {
+        read += first_life.next_batch(worker::MAX_BATCH, Duration::from_millis(100)).await.unwrap().len();
+    }
+    assert_eq!(read, total);
+    drop(first_life);
+    let late = env.bus.submit(&env.store, draft(&room, &alice, "late"), DraftKind::Post).await.unwrap();
+
+    let mut second_life = env.bus.consumer("test-worker").await.unwrap();
+    let mut stored = 0;
+    for _ in 0..5 {
+        stored += worker::try_process_next(&mut second_life, &env.store, Duration::from_millis(100)).await.unwrap().stored;
+    }
+    assert_eq!(stored, total + 1, "every entry read before the restart is stored once, then the new one");
+    assert_eq!(env.store.room_last_seq(room.id).await.unwrap(), late.seq);
+}

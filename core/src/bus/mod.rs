@@ -23,7 +23,7 @@ use std::sync::Arc;
 pub use fanout::{FannedOut, ROOM_CHANNEL_CAPACITY, Received, RoomSubscription};
 use fanout::RoomFanout;
 pub use local::LocalConsumer;
-pub use redis::{DeadLetter, RedisConsumer};
+pub use redis::{DeadLetter, MAX_DELIVERIES, RedisConsumer};
 
 use crate::{
     Error, Result,
