@@ -48,6 +48,26 @@ backend_tests! {
         assert_eq!(listed[0].member_count, 1);
     }
 
+    /// A room's overview counts its members, names its owner while it has
+    /// one and has no archive day before its first message.
+    async fn room_overview_reads_what_the_page_shows(env: TestEnv) {
+        let owner = env.user("owner").await;
+        let room = env.room("lounge", &owner).await;
+        let overview = env.store.room_overview("lounge").await.unwrap().unwrap();
+        assert_eq!(overview.room.id, room.id);
+        assert_eq!((overview.member_count, overview.owner_name.as_deref(), overview.latest_day), (1, Some("OWNER"), None));
+
+        let guest = env.user("guest").await;
+        env.store.join_room(room.id, guest.id).await.unwrap();
+        env.store.upsert_messages(&[stamped(draft(&room, &guest, "hello"), 1)]).await.unwrap();
+        env.store.delete_user(owner.id).await.unwrap();
+        let overview = env.store.room_overview("lounge").await.unwrap().unwrap();
+        assert_eq!(overview.member_count, 1);
+        assert_eq!(overview.owner_name, None);
+        assert!(overview.latest_day.is_some());
+        assert!(env.store.room_overview("nowhere").await.unwrap().is_none());
+    }
+
     /// The directory lists public rooms only, most recently active first.
     async fn directory_lists_public_rooms_only(env: TestEnv) {
         let owner = env.user("owner").await;
@@ -83,7 +103,7 @@ backend_tests! {
         env.store.upsert_messages(&messages).await.unwrap();
         assert!(env.store.has_day(room.id, day).await.unwrap());
         assert!(!env.store.has_day(room.id, UtcDay(day.0 + 2)).await.unwrap());
-        assert_eq!(env.store.latest_day(room.id).await.unwrap(), Some(UtcDay(day.0 + 5)));
+        assert_eq!(env.store.room_overview("diary").await.unwrap().unwrap().latest_day, Some(UtcDay(day.0 + 5)));
         assert_eq!(env.store.neighbour_days(room.id, UtcDay(day.0 + 1)).await.unwrap(), (Some(day), Some(UtcDay(day.0 + 5))));
         assert_eq!(env.store.neighbour_days(room.id, day).await.unwrap(), (None, Some(UtcDay(day.0 + 1))));
 

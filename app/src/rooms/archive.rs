@@ -47,7 +47,8 @@ pub async fn archive_page(slug: String, day: String, after: Option<i64>) -> Resu
     /// Messages on one archive page; a busier day continues on `?after=`.
     const ARCHIVE_PAGE: u32 = 500;
 
-    let (room, viewer, member) = access::visible_room(&slug).await?;
+    let (overview, viewer, member) = access::visible_overview(&slug).await?;
+    let room = &overview.room;
     let store = &app_state().store;
     let Some(day) = UtcDay::parse(&day) else { return Err(with_status(AppError::NotFound)) };
     if !store.has_day(room.id, day).await? {
@@ -59,17 +60,17 @@ pub async fn archive_page(slug: String, day: String, after: Option<i64>) -> Resu
     let today = day == UtcDay::of(UnixMillis::now());
     cache_for(viewer.is_none() && room.visibility == tchatche_core::room::Visibility::Public, today);
     // A continuation page (`?after=`) is reached from its day's first page.
-    let seo = if access::indexable(&room) && after.is_none() {
+    let seo = if access::indexable(room) && after.is_none() {
         let url = format!("{}/r/{}/{day}", ssr::site_url(), room.slug);
-        let owner = access::owner_name(&room).await?;
         let headline = format!("{} · {day}", room.name);
+        let owner = overview.owner_name.as_deref();
         ssr::allow_indexing();
-        Some(PageSeo { json_ld: ssr::discussion(&room, owner.as_deref(), &headline, &url, &messages), canonical: url })
+        Some(PageSeo { json_ld: ssr::discussion(room, owner, &headline, &url, &messages), canonical: url })
     } else {
         None
     };
     Ok(ArchiveData {
-        room: access::info(&room, viewer.as_ref(), member).await?,
+        room: access::info(&overview, viewer.as_ref(), member),
         day: day.to_string(),
         messages,
         has_more,

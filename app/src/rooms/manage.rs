@@ -34,7 +34,8 @@ pub struct RoomSettings {
 
 #[server(endpoint = "room_settings")]
 pub async fn load_room_settings(slug: String) -> Result<RoomSettings, AppError> {
-    let (room, viewer) = access::owned_room(&slug).await?;
+    let (overview, viewer) = access::owned_overview(&slug).await?;
+    let room = &overview.room;
     let state = app_state();
     let base = state.config.public_url.as_str().trim_end_matches('/').to_owned();
     let invites = state
@@ -49,7 +50,7 @@ pub async fn load_room_settings(slug: String) -> Result<RoomSettings, AppError> 
             revoked: invite.revoked_at.is_some(),
         })
         .collect();
-    Ok(RoomSettings { room: access::info(&room, Some(&viewer), true).await?, invites })
+    Ok(RoomSettings { room: access::info(&overview, Some(&viewer), true), invites })
 }
 
 /// Saves the settings form. `indexable` is the checkbox (sent only when

@@ -61,7 +61,10 @@ pub struct RoomPageData {
 
 #[cfg(feature = "ssr")]
 pub(crate) mod access {
-    use tchatche_core::store::{Room, User};
+    use tchatche_core::{
+        room::is_slug,
+        store::{Room, RoomOverview, User},
+    };
 
     use super::*;
     use crate::{auth::session, state::app_state};
@@ -88,18 +91,32 @@ pub(crate) mod access {
 
     /// The room and the viewer, if the viewer may see it; else 404.
     pub async fn visible_room(slug: &str) -> Result<(Room, Option<User>, bool), AppError> {
-        let state = app_state();
+        let room = if is_slug(slug) { app_state().store.room_by_slug(slug).await? } else { None };
+        let room = room.ok_or_else(|| with_status(AppError::NotFound))?;
+        let (viewer, member) = admit(&room).await?;
+        Ok((room, viewer, member))
+    }
+
+    /// [`visible_room`], with what the room's pages show besides messages.
+    pub async fn visible_overview(slug: &str) -> Result<(RoomOverview, Option<User>, bool), AppError> {
+        let overview = if is_slug(slug) { app_state().store.room_overview(slug).await? } else { None };
+        let overview = overview.ok_or_else(|| with_status(AppError::NotFound))?;
+        let (viewer, member) = admit(&overview.room).await?;
+        Ok((overview, viewer, member))
+    }
+
+    /// The viewer and whether they are a member, if they may see the room;
+    /// else 404, so that a private room does not exist to outsiders.
+    async fn admit(room: &Room) -> Result<(Option<User>, bool), AppError> {
         let viewer = session::current_user().await?;
-        let room = if tchatche_core::room::is_slug(slug) { state.store.room_by_slug(slug).await? } else { None };
-        let Some(room) = room else { return Err(with_status(AppError::NotFound)) };
         let member = match &viewer {
-            Some(viewer) => state.store.is_member(room.id, viewer.id).await?,
+            Some(viewer) => app_state().store.is_member(room.id, viewer.id).await?,
             None => false,
         };
         if room.visibility == Visibility::Private && !member {
             return Err(with_status(AppError::NotFound));
         }
-        Ok((room, viewer, member))
+        Ok((viewer, member))
     }
 
     pub async fn visible_room_by_id(id: RoomId) -> Result<(Room, Option<User>, bool), AppError> {
@@ -120,37 +137,44 @@ pub(crate) mod access {
     /// The room, if the signed-in viewer owns it (or is an admin).
     pub async fn owned_room(slug: &str) -> Result<(Room, User), AppError> {
         let (room, viewer, _) = visible_room(slug).await?;
-        let viewer = viewer.ok_or_else(|| with_status(AppError::Unauthorized))?;
-        let owner = room.owner_id == Some(viewer.id) || viewer.role == tchatche_core::user::Role::Admin;
-        if !owner {
-            return Err(with_status(AppError::Forbidden));
-        }
+        let viewer = owner(&room, viewer)?;
         Ok((room, viewer))
     }
 
-    pub async fn info(room: &Room, viewer: Option<&User>, member: bool) -> Result<RoomInfo, AppError> {
-        Ok(RoomInfo {
+    /// [`owned_room`], with what the room's pages show besides messages.
+    pub async fn owned_overview(slug: &str) -> Result<(RoomOverview, User), AppError> {
+        let (overview, viewer, _) = visible_overview(slug).await?;
+        let viewer = owner(&overview.room, viewer)?;
+        Ok((overview, viewer))
+    }
+
+    /// The viewer, if they own the room or are an admin.
+    fn owner(room: &Room, viewer: Option<User>) -> Result<User, AppError> {
+        let viewer = viewer.ok_or_else(|| with_status(AppError::Unauthorized))?;
+        if room.owner_id != Some(viewer.id) && viewer.role != tchatche_core::user::Role::Admin {
+            return Err(with_status(AppError::Forbidden));
+        }
+        Ok(viewer)
+    }
+
+    pub fn info(overview: &RoomOverview, viewer: Option<&User>, member: bool) -> RoomInfo {
+        let room = &overview.room;
+        RoomInfo {
             id: room.id,
             slug: room.slug.clone(),
             name: room.name.clone(),
             description: room.description.clone(),
             visibility: room.visibility,
             indexable: room.indexable,
-            member_count: app_state().store.member_count(room.id).await?,
+            member_count: overview.member_count,
             is_owner: viewer.is_some_and(|v| room.owner_id == Some(v.id)),
             is_member: member,
-        })
+        }
     }
 
     /// Whether search engines may index the room's pages.
     pub fn indexable(room: &Room) -> bool {
         room.visibility == Visibility::Public && room.indexable
-    }
-
-    /// The display name of the room's owner, if it still has one.
-    pub async fn owner_name(room: &Room) -> Result<Option<String>, AppError> {
-        let Some(owner) = room.owner_id else { return Ok(None) };
-        Ok(app_state().store.user_by_id(owner).await?.map(|user| user.display_name))
     }
 
     /// After a plain form post (no JavaScript), where to land.
@@ -166,7 +190,8 @@ pub(crate) mod access {
 #[server(endpoint = "room_page")]
 pub async fn room_page(slug: String, before: Option<i64>) -> Result<RoomPageData, AppError> {
     use crate::state::app_state;
-    let (room, viewer, member) = access::visible_room(&slug).await?;
+    let (overview, viewer, member) = access::visible_overview(&slug).await?;
+    let room = &overview.room;
     let state = app_state();
     let page = tchatche_core::chat::history(&state.store, &state.bus, room.id, before.map(tchatche_core::ids::Seq)).await?;
     if let (Some(viewer), true, None) = (&viewer, member, before) {
@@ -177,23 +202,23 @@ pub async fn room_page(slug: String, before: Option<i64>) -> Result<RoomPageData
     // Older pages move as messages arrive: the archive's days are their
     // stable, indexable form.
     let seo = match before {
-        None if access::indexable(&room) => {
+        None if access::indexable(room) => {
             let url = format!("{}/r/{}", crate::seo::ssr::site_url(), room.slug);
-            let owner = access::owner_name(&room).await?;
-            let json_ld = crate::seo::ssr::discussion(&room, owner.as_deref(), &room.name, &url, &page.messages);
+            let json_ld =
+                crate::seo::ssr::discussion(room, overview.owner_name.as_deref(), &room.name, &url, &page.messages);
             crate::seo::ssr::allow_indexing();
             Some(PageSeo { canonical: url, json_ld })
         }
         _ => None,
     };
     Ok(RoomPageData {
-        room: access::info(&room, viewer.as_ref(), member).await?,
+        room: access::info(&overview, viewer.as_ref(), member),
         messages: page.messages,
         has_older: page.has_older,
         latest: before.is_none(),
         viewer: viewer.map(|v| v.username),
         next_message_id: MessageId(uuid::Uuid::now_v7()),
-        latest_day: state.store.latest_day(room.id).await?.map(|day| day.to_string()),
+        latest_day: overview.latest_day.map(|day| day.to_string()),
         seo,
     })
 }

@@ -19,7 +19,7 @@ use sqlx::{
 
 pub use messages::MessagePage;
 pub use rooms::{
-    DirectoryPage, DirectoryQuery, DirectorySort, IndexablePage, Invite, MyRoom, NewRoom, Room, RoomChanges, RoomSummary,
+    DirectoryPage, DirectoryQuery, DirectorySort, IndexablePage, Invite, MyRoom, NewRoom, Room, RoomChanges, RoomOverview, RoomSummary,
     Visibility,
 };
 pub use users::{Avatar, NewUser, Role, User, fnv1a};

@@ -53,6 +53,19 @@ pub struct IndexablePage {
     pub last_activity_at: UnixMillis,
 }
 
+/// A room with what its pages show besides messages, read in one query:
+/// the room page is the most visited page, and each query is a round trip.
+#[derive(Debug, Clone, FromRow)]
+pub struct RoomOverview {
+    #[sqlx(flatten)]
+    pub room: Room,
+    pub member_count: i64,
+    /// The owner's display name, while the room has an owner.
+    pub owner_name: Option<String>,
+    /// The newest day of the room's archive, if it has messages.
+    pub latest_day: Option<UtcDay>,
+}
+
 const ROOM_COLUMNS: &str =
     "id, slug, name, description, visibility, indexable, owner_id, last_seq, last_activity_at, created_at";
 
@@ -88,6 +101,17 @@ impl Store {
     pub async fn room_by_slug(&self, slug: &str) -> Result<Option<Room>> {
         let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms WHERE slug = $1");
         Ok(on_pool!(self, pool => sqlx::query_as::<_, Room>(&sql).bind(slug).fetch_optional(pool).await?))
+    }
+
+    pub async fn room_overview(&self, slug: &str) -> Result<Option<RoomOverview>> {
+        let sql = format!(
+            "SELECT {ROOM_COLUMNS},
+                    (SELECT COUNT(*) FROM room_members m WHERE m.room_id = rooms.id) AS member_count,
+                    (SELECT u.display_name FROM users u WHERE u.id = rooms.owner_id) AS owner_name,
+                    (SELECT MAX(d.day) FROM room_days d WHERE d.room_id = rooms.id) AS latest_day
+             FROM rooms WHERE slug = $1"
+        );
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, RoomOverview>(&sql).bind(slug).fetch_optional(pool).await?))
     }
 
     pub async fn room_by_id(&self, id: RoomId) -> Result<Option<Room>> {
@@ -149,12 +173,6 @@ impl Store {
         let sql = "SELECT COUNT(*) FROM room_days WHERE room_id = $1 AND day = $2";
         let count: i64 = on_pool!(self, pool => sqlx::query_scalar(sql).bind(room).bind(day).fetch_one(pool).await?);
         Ok(count > 0)
-    }
-
-    /// The latest day with messages in the room.
-    pub async fn latest_day(&self, room: RoomId) -> Result<Option<UtcDay>> {
-        let sql = "SELECT MAX(day) FROM room_days WHERE room_id = $1";
-        Ok(on_pool!(self, pool => sqlx::query_scalar(sql).bind(room).fetch_one(pool).await?))
     }
 
     /// Every page search engines may index, room by room: each public,
@@ -248,11 +266,6 @@ impl Store {
         let sql = "SELECT COUNT(*) FROM room_members WHERE room_id = $1 AND user_id = $2";
         let count: i64 = on_pool!(self, pool => sqlx::query_scalar(sql).bind(room).bind(user).fetch_one(pool).await?);
         Ok(count > 0)
-    }
-
-    pub async fn member_count(&self, room: RoomId) -> Result<i64> {
-        let sql = "SELECT COUNT(*) FROM room_members WHERE room_id = $1";
-        Ok(on_pool!(self, pool => sqlx::query_scalar(sql).bind(room).fetch_one(pool).await?))
     }
 
     /// Advances a member's read position (never backwards).
