@@ -15,6 +15,10 @@
 //! - `components`: form fields and other shared pieces.
 //! - `error`: the one error type of server functions.
 //! - `state` (ssr): what the server hands to every render and server function.
+//!
+//! Server functions that only read are `GET`s (`input = GetUrl`), those that
+//! change something `POST`s: the server forgets the public pages it shares
+//! between visitors on every request that is not a `GET`.
 
 #![recursion_limit = "256"]
 

@@ -13,6 +13,8 @@
 //!   security headers.
 //! - `assets`: cache headers for the compiled site.
 //! - `caching`: ETags and `304 Not Modified` for cacheable pages.
+//! - `shared_pages`: public pages rendered once a second for every anonymous
+//!   reader, forgotten on every write.
 //! - `crawlers`: `robots.txt`, the sitemaps, `X-Robots-Tag: noindex` by default.
 //! - `markup`: Leptos' `<!>` markers written as standard empty comments.
 //! - `stalls`: renders a page again when Leptos leaves its render hanging.
@@ -27,6 +29,7 @@ mod markup;
 pub mod realtime;
 mod security;
 mod sessions;
+mod shared_pages;
 mod stalls;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -76,10 +79,12 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
     let leptos_options = state.leptos_options.clone();
     let sessions = sessions::Sessions::connect(&state.config, &state.store).await.context("opening the session store")?;
     tokio::spawn(sessions.clone().delete_expired_forever());
+    let shared_pages = shared_pages::SharedPages::default();
     let pages = Router::new()
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .route_layer(axum::middleware::from_fn(stalls::retry_stalled_renders))
         .route_layer(axum::middleware::from_fn(markup::standard_comments))
+        .route_layer(axum::middleware::from_fn_with_state(shared_pages.clone(), shared_pages::share_public_pages))
         .route_layer(axum::middleware::from_fn(caching::etag_cacheable_pages));
     let router = Router::new()
         .route("/healthz", get(health::healthz))
@@ -108,6 +113,7 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
             .layer(axum::middleware::from_fn(markup::standard_comments)),
         )
         .layer(sessions.layer(&state.config))
+        .layer(axum::middleware::from_fn_with_state(shared_pages, shared_pages::forget_after_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::same_origin_writes))
         .layer(security::headers())
         .layer(axum::middleware::from_fn(crawlers::noindex_by_default))

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{TestApp, browser, spawn_app};
+use common::{TestApp, browser, read_as, spawn_app};
 use reqwest::{StatusCode, header};
 use tchatche_core::{
     backend_tests,
@@ -53,6 +53,12 @@ impl Page {
 async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> Page {
     let response = client.get(app.at(path)).header("accept", "text/html").send().await.unwrap();
     Page { status: response.status(), headers: response.headers().clone(), html: response.text().await.unwrap() }
+}
+
+/// The script nonce of a page.
+fn nonce(html: &str) -> &str {
+    let (_, rest) = html.split_once(r#"nonce=""#).expect("the page has a nonce");
+    rest.split_once('"').unwrap().0
 }
 
 /// Signs a new person up in a browser of their own.
@@ -207,6 +213,50 @@ backend_tests! {
         app.stop().await;
     }
 
+    /// Visitors of a public room share one render a second, each with a
+    /// nonce of its own; signed-in people and other languages get their own
+    /// page; a write through this server shows at once, one through another
+    /// process (here: straight into the store) within a second.
+    async fn visitors_share_fresh_pages(env: TestEnv) {
+        let app = spawn_app(env).await;
+        app.sign_up("alice", PASSWORD).await;
+        let slug = app.create_room("Reading room", "public").await;
+        let (room, path) = (app.room_id(&slug).await, format!("/r/{slug}"));
+        assert_eq!(app.post(room, "first words").await.status(), StatusCode::OK);
+
+        let visitor = browser().0;
+        let (first, second) = (get(&app, &visitor, &path).await, get(&app, &visitor, &path).await);
+        assert_eq!(first.header("cache-control"), "public, no-cache");
+        assert!(first.html.contains("first words") && first.html.contains(r#"data-testid="sign-in-to-post""#));
+        assert_eq!(first.html.replace(nonce(&first.html), ""), second.html.replace(nonce(&second.html), ""));
+        assert_ne!(nonce(&first.html), nonce(&second.html), "a nonce is never given twice");
+        let etag = first.header("etag");
+        assert!(!etag.is_empty());
+        let again = visitor.get(app.at(&path)).header("if-none-match", etag).send().await.unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+
+        let french = visitor.get(app.at(&path)).header("accept-language", "fr").send().await.unwrap();
+        assert!(french.text().await.unwrap().contains("Connectez-vous pour écrire dans ce salon."));
+        let owners = get(&app, &app.client, &path).await;
+        assert_eq!(owners.header("cache-control"), "private, no-cache");
+        assert!(owners.html.contains(r#"data-testid="composer""#) && !owners.html.contains("sign-in-to-post"));
+
+        assert_eq!(app.post(room, "second words").await.status(), StatusCode::OK);
+        assert!(get(&app, &visitor, &path).await.html.contains("second words"), "a post shows at once");
+        // Stored by the worker first, so that the next seq is free.
+        for _ in 0..100 {
+            if app.env.bus.pending_messages(room).await.unwrap().is_empty() { break }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let elsewhere = write_past(&app.env.store, room, "alice", &[0]).await;
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        assert!(get(&app, &visitor, &path).await.html.contains(&elsewhere[0].body), "another process's write shows within a second");
+
+        assert_eq!(set_room(&app, &slug, "Reading room", "private", None).await.status(), StatusCode::OK);
+        assert_eq!(get(&app, &visitor, &path).await.status, StatusCode::NOT_FOUND, "made private: gone at once");
+        app.stop().await;
+    }
+
     /// `noindex` (meta tag and header) on every page that is not meant for
     /// search results; an indexable room carries its canonical address,
     /// social tags and structured data, which no message can break out of.
@@ -259,7 +309,7 @@ backend_tests! {
         for path in [format!("/r/{private}"), format!("/r/{private}/{}", day_ago(0))] {
             assert_eq!(get(&app, &visitor, &path).await.status, StatusCode::NOT_FOUND, "{path}");
         }
-        let via_api = call(&app, &visitor, "/api/archive_page", &[("slug", &private), ("day", &day_ago(0))]).await;
+        let via_api = read_as(&visitor, &app.at("/api/archive_page"), &[("slug", &private), ("day", &day_ago(0))]).await;
         assert_eq!(via_api.status(), StatusCode::NOT_FOUND);
         app.stop().await;
     }

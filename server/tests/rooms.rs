@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestApp, browser, spawn_app};
+use common::{TestApp, browser, read_as, spawn_app};
 use reqwest::{StatusCode, header};
 use tchatche_core::{backend_tests, event::MessageView, testing::TestEnv};
 
@@ -87,7 +87,7 @@ backend_tests! {
                 ("/api/room_page", vec![("slug", private.as_str())]),
                 ("/api/older_messages", vec![("room", &*private_id.0.to_string()), ("before", "100")]),
             ] {
-                let response = call(&app, &client, path, &form).await;
+                let response = read_as(&client, &app.at(path), &form).await;
                 assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
             }
             let post = call(&app, &client, "/api/post_message", &[("room", &private_id.0.to_string()), ("id", &uuid::Uuid::new_v4().to_string()), ("body", "hi")]).await;
@@ -275,14 +275,14 @@ backend_tests! {
             if app.env.bus.pending_messages(room).await.unwrap().is_empty() { break }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        let rooms: Vec<tchatche_core::room::MyRoom> = call(&app, &bob, "/api/my_rooms", &[]).await.json().await.unwrap();
+        let rooms: Vec<tchatche_core::room::MyRoom> = read_as(&bob, &app.at("/api/my_rooms"), &[]).await.json().await.unwrap();
         let news = rooms.iter().find(|r| r.slug == slug).unwrap();
         assert_eq!((news.unread, news.mentions), (3, 1));
-        let mine: Vec<tchatche_core::room::MyRoom> = app.call("/api/my_rooms", &[]).await.json().await.unwrap();
+        let mine: Vec<tchatche_core::room::MyRoom> = app.read("/api/my_rooms", &[]).await.json().await.unwrap();
         assert_eq!(mine[0].unread, 0, "one's own messages are read");
 
         html(&app, &bob, &format!("/r/{slug}")).await;
-        let rooms: Vec<tchatche_core::room::MyRoom> = call(&app, &bob, "/api/my_rooms", &[]).await.json().await.unwrap();
+        let rooms: Vec<tchatche_core::room::MyRoom> = read_as(&bob, &app.at("/api/my_rooms"), &[]).await.json().await.unwrap();
         assert_eq!((rooms[0].unread, rooms[0].mentions), (0, 0), "viewing the latest page reads it");
         app.stop().await;
     }

@@ -8,7 +8,7 @@ mod forms;
 pub mod session;
 
 pub use forms::{SignInPage, SignOutButton, SignUpPage, urlencode};
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 use tchatche_core::{ids::UserId, user::Role};
 
@@ -34,7 +34,7 @@ pub fn avatar_url(username: &str, version: Option<&str>) -> String {
 }
 
 /// Who is signed in (nobody: `None`).
-#[server(endpoint = "viewer")]
+#[server(endpoint = "viewer", input = GetUrl)]
 pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
     Ok(session::current_user().await?.map(|user| Viewer {
         avatar_url: avatar_url(&user.username, user.avatar_version.as_deref()),

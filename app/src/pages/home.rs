@@ -1,7 +1,7 @@
 //! The home page: the directory of public rooms, with search, two orders
 //! and pages, all plain links and a GET form (no JavaScript needed).
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::GetUrl};
 use leptos_meta::{Link, Meta, Title};
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
@@ -28,7 +28,7 @@ pub struct Directory {
 
 /// One page of public rooms for `?q=&sort=&page=`; a parameter out of its
 /// limits is refused (400) with the parameter named.
-#[server(endpoint = "public_rooms")]
+#[server(endpoint = "public_rooms", input = GetUrl)]
 pub async fn public_rooms(q: Option<String>, sort: Option<String>, page: Option<String>) -> Result<Directory, AppError> {
     let query = match DirectoryQuery::parse(q.as_deref(), sort.as_deref(), page.as_deref()) {
         Ok(query) => query,

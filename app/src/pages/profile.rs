@@ -1,6 +1,6 @@
 //! `/u/{username}`: who someone is (what @mentions link to).
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::GetUrl};
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,7 @@ pub struct Profile {
     pub member_since: Option<UnixMillis>,
 }
 
-#[server(endpoint = "profile")]
+#[server(endpoint = "profile", input = GetUrl)]
 pub async fn load_profile(username: String) -> Result<Profile, AppError> {
     let signed_in = crate::auth::session::current_user().await?.is_some();
     let user = crate::state::app_state()

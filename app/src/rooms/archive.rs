@@ -3,7 +3,7 @@
 //! stable, cacheable, and the canonical address of past conversations for
 //! search engines; each links to the days before and after it.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::GetUrl};
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
@@ -37,11 +37,11 @@ pub struct ArchiveData {
 
 /// One day of a room. A day without messages, a malformed date or a room
 /// the viewer may not see are all 404.
-#[server(endpoint = "archive_page")]
+#[server(endpoint = "archive_page", input = GetUrl)]
 pub async fn archive_page(slug: String, day: String, after: Option<i64>) -> Result<ArchiveData, AppError> {
     use tchatche_core::ids::{Seq, UnixMillis, UtcDay};
 
-    use super::access;
+    use super::access::{self, Freshness};
     use crate::{error::with_status, seo::ssr, state::app_state};
 
     /// Messages on one archive page; a busier day continues on `?after=`.
@@ -57,8 +57,8 @@ pub async fn archive_page(slug: String, day: String, after: Option<i64>) -> Resu
     let (messages, has_more) = store.messages_on_day(room.id, day, after.map(Seq), ARCHIVE_PAGE).await?;
     let (previous_day, next_day) = store.neighbour_days(room.id, day).await?;
 
-    let today = day == UtcDay::of(UnixMillis::now());
-    cache_for(viewer.is_none() && room.visibility == tchatche_core::room::Visibility::Public, today);
+    let freshness = if day == UtcDay::of(UnixMillis::now()) { Freshness::Today } else { Freshness::PastDay };
+    access::cache_for(room, viewer.as_ref(), freshness);
     // A continuation page (`?after=`) is reached from its day's first page.
     let seo = if access::indexable(room) && after.is_none() {
         let url = format!("{}/r/{}/{day}", ssr::site_url(), room.slug);
@@ -78,23 +78,6 @@ pub async fn archive_page(slug: String, day: String, after: Option<i64>) -> Resu
         next_day: next_day.map(|d| d.to_string()),
         seo,
     })
-}
-
-/// How long browsers and proxies may keep the page: a minute while the day
-/// is still being written, a day once it is over (the server's ETag makes
-/// checking again cheap). Pages for a signed-in person stay in their browser.
-#[cfg(feature = "ssr")]
-fn cache_for(shared: bool, today: bool) {
-    use http::{HeaderValue, header};
-    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return };
-    let policy = match (shared, today) {
-        (true, true) => "public, max-age=60",
-        (true, false) => "public, max-age=86400, stale-while-revalidate=604800",
-        (false, _) => "private, no-cache",
-    };
-    response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static(policy));
-    // The page differs between visitors and signed-in people (the header).
-    response.insert_header(header::VARY, HeaderValue::from_static("Cookie"));
 }
 
 #[component]

@@ -76,11 +76,9 @@ fn Conversation(data: RoomPageData, join: ServerAction<JoinRoom>, sidebar: MyRoo
                 <RoomHeader room=room.clone() socket_live=socket.is_some() latest_day=data.latest_day.clone() />
                 <MessageList room=room.clone() latest=data.latest socket />
                 <TypingLine />
-                {match (data.viewer.is_some(), room.is_member) {
-                    (true, true) if data.latest => {
-                        view! { <Composer room=room.id next_id=data.next_message_id socket /> }.into_any()
-                    }
-                    (true, true) => {
+                {match (data.viewer.is_some(), room.is_member, data.next_message_id) {
+                    (true, true, Some(next_id)) => view! { <Composer room=room.id next_id socket /> }.into_any(),
+                    (true, true, None) => {
                         view! {
                             <p class="mt-4 text-sm">
                                 <a href=format!("/r/{}#latest", room.slug) class="text-indigo-700 underline dark:text-indigo-300">
@@ -90,8 +88,8 @@ fn Conversation(data: RoomPageData, join: ServerAction<JoinRoom>, sidebar: MyRoo
                         }
                             .into_any()
                     }
-                    (true, false) => view! { <JoinPrompt slug=room.slug.clone() join /> }.into_any(),
-                    (false, _) => view! { <SignInPrompt slug=room.slug.clone() /> }.into_any(),
+                    (true, false, _) => view! { <JoinPrompt slug=room.slug.clone() join /> }.into_any(),
+                    (false, _, _) => view! { <SignInPrompt slug=room.slug.clone() /> }.into_any(),
                 }}
             </section>
         </div>

@@ -1,6 +1,6 @@
 //! Creating a room, and joining a private one through its invitation link.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::GetUrl};
 use leptos_meta::Title;
 use leptos_router::{components::Redirect, hooks::use_params_map};
 use tchatche_core::room::{RoomDescription, RoomName};
@@ -44,7 +44,7 @@ pub async fn accept_invite(token: String) -> Result<(), AppError> {
 
 /// The name of the room an invitation opens (signed-in people only: a link
 /// says nothing to anyone else).
-#[server(endpoint = "invite_room")]
+#[server(endpoint = "invite_room", input = GetUrl)]
 pub async fn invite_room(token: String) -> Result<String, AppError> {
     use crate::{auth::session, state::app_state};
     session::require_user().await.map_err(with_status)?;

@@ -1,7 +1,7 @@
 //! A room's settings, for its owner: name, description, visibility,
 //! invitation links, deletion.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::GetUrl};
 use leptos_meta::Title;
 use leptos_router::{components::Redirect, hooks::use_params_map};
 use serde::{Deserialize, Serialize};
@@ -32,7 +32,7 @@ pub struct RoomSettings {
     pub invites: Vec<InviteView>,
 }
 
-#[server(endpoint = "room_settings")]
+#[server(endpoint = "room_settings", input = GetUrl)]
 pub async fn load_room_settings(slug: String) -> Result<RoomSettings, AppError> {
     let (overview, viewer) = access::owned_overview(&slug).await?;
     let room = &overview.room;

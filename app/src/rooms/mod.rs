@@ -14,7 +14,7 @@ pub use archive::ArchivePage;
 pub use conversation::RoomPage;
 pub use forms::{InvitePage, NewRoomPage};
 pub use manage::RoomSettingsPage;
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 use tchatche_core::{
     event::MessageView,
@@ -51,8 +51,10 @@ pub struct RoomPageData {
     pub latest: bool,
     /// The signed-in person's username (mentions of them are highlighted).
     pub viewer: Option<String>,
-    /// A fresh id for the next message posted without JavaScript.
-    pub next_message_id: MessageId,
+    /// A fresh id for the next message posted without JavaScript, where
+    /// the page has a composer (members, latest page). Visitors' pages
+    /// carry none, so theirs are the same bytes for all of them.
+    pub next_message_id: Option<MessageId>,
     /// The newest day of the room's archive (`yyyy-mm-dd`), if any.
     pub latest_day: Option<String>,
     /// Set when search engines may index this page.
@@ -177,6 +179,36 @@ pub(crate) mod access {
         room.visibility == Visibility::Public && room.indexable
     }
 
+    /// How long a room's page stays true.
+    pub enum Freshness {
+        /// The latest messages: they change with every message.
+        Live,
+        /// An archive day still being written.
+        Today,
+        /// An archive day that is over.
+        PastDay,
+    }
+
+    /// How long browsers and proxies may keep a room's page. What visitors
+    /// see of a public room is the same for all of them, and may be shared
+    /// (the server itself shares it for a second: `shared_pages`); with an
+    /// ETag, checking it again is cheap. Pages for a signed-in person stay
+    /// in their browser.
+    pub fn cache_for(room: &Room, viewer: Option<&User>, freshness: Freshness) {
+        use http::{HeaderValue, header};
+        let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return };
+        let shared = viewer.is_none() && room.visibility == Visibility::Public;
+        let policy = match (shared, freshness) {
+            (true, Freshness::Live) => "public, no-cache",
+            (true, Freshness::Today) => "public, max-age=60",
+            (true, Freshness::PastDay) => "public, max-age=86400, stale-while-revalidate=604800",
+            (false, _) => "private, no-cache",
+        };
+        response.insert_header(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+        // The page differs between visitors and signed-in people (the header).
+        response.insert_header(header::VARY, HeaderValue::from_static("Cookie"));
+    }
+
     /// After a plain form post (no JavaScript), where to land.
     pub fn redirect_html(path: &str) {
         if crate::error::is_html_form_post() {
@@ -187,13 +219,14 @@ pub(crate) mod access {
 
 /// The conversation page's data: the latest messages, or those before
 /// `before`. Marks the latest page as read for members.
-#[server(endpoint = "room_page")]
+#[server(endpoint = "room_page", input = GetUrl)]
 pub async fn room_page(slug: String, before: Option<i64>) -> Result<RoomPageData, AppError> {
     use crate::state::app_state;
     let (overview, viewer, member) = access::visible_overview(&slug).await?;
     let room = &overview.room;
     let state = app_state();
     let page = tchatche_core::chat::history(&state.store, &state.bus, room.id, before.map(tchatche_core::ids::Seq)).await?;
+    access::cache_for(room, viewer.as_ref(), access::Freshness::Live);
     if let (Some(viewer), true, None) = (&viewer, member, before) {
         if let Some(newest) = page.messages.last() {
             state.store.mark_read(room.id, viewer.id, newest.seq).await?;
@@ -217,14 +250,14 @@ pub async fn room_page(slug: String, before: Option<i64>) -> Result<RoomPageData
         has_older: page.has_older,
         latest: before.is_none(),
         viewer: viewer.map(|v| v.username),
-        next_message_id: MessageId(uuid::Uuid::now_v7()),
+        next_message_id: (member && before.is_none()).then(|| MessageId(uuid::Uuid::now_v7())),
         latest_day: overview.latest_day.map(|day| day.to_string()),
         seo,
     })
 }
 
 /// Older messages, for scrolling back (oldest first).
-#[server(endpoint = "older_messages")]
+#[server(endpoint = "older_messages", input = GetUrl)]
 pub async fn older_messages(room: RoomId, before: i64) -> Result<(Vec<MessageView>, bool), AppError> {
     use crate::state::app_state;
     let (room, _, _) = access::visible_room_by_id(room).await?;
@@ -294,7 +327,7 @@ pub async fn delete_message(room: RoomId, id: MessageId) -> Result<(), AppError>
 }
 
 /// The rooms the signed-in person belongs to, with unread counts.
-#[server(endpoint = "my_rooms")]
+#[server(endpoint = "my_rooms", input = GetUrl)]
 pub async fn my_rooms() -> Result<Vec<MyRoom>, AppError> {
     let Some(viewer) = crate::auth::session::current_user().await? else { return Ok(Vec::new()) };
     Ok(crate::state::app_state().store.rooms_of(viewer.id, &viewer.username).await?)

@@ -86,6 +86,11 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A reading server function (a `GET`) as the hydrated app calls it.
+    pub async fn read(&self, path: &str, query: &[(&str, &str)]) -> reqwest::Response {
+        read_as(&self.client, &self.at(path), query).await
+    }
+
     /// Creates an account through the sign-up form and stays signed in.
     pub async fn sign_up(&self, username: &str, password: &str) -> reqwest::Response {
         let response = self
@@ -211,4 +216,9 @@ pub async fn no_frame(ws: &mut Ws, wait: Duration) {
             Ok(_) => {}
         }
     }
+}
+
+/// A reading server function (a `GET`) called by `client`.
+pub async fn read_as(client: &reqwest::Client, url: &str, query: &[(&str, &str)]) -> reqwest::Response {
+    client.get(url).header("accept", "application/json").query(query).send().await.unwrap()
 }

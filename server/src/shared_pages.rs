@@ -1,0 +1,294 @@
+//! A one-second cache of the pages every visitor without an account sees
+//! alike: public rooms and their archive days, which the app marks
+//! `Cache-Control: public`. A public room linked from somewhere busy is read
+//! far more often than it changes; its readers then share one render a
+//! second instead of each costing one.
+//!
+//! - Only `public` answers are kept, and the request's cookies and
+//!   languages are part of the key: signed-in people (whose pages are
+//!   `private`) never share a page, and nobody gets another's language.
+//! - Every write through this process (any request but GET, HEAD or
+//!   OPTIONS: read server functions are GETs) forgets every page, so its
+//!   effect shows at once; a write through another process shows within
+//!   [`FRESH_FOR`], as do the worker's and the admin commands'.
+//! - Readers asking for the same page while it renders wait for that render.
+//! - Each answer gets its own script nonce.
+//! - A request saying `Cache-Control: no-cache` (a hard reload) is rendered
+//!   afresh, and its render is kept for the others.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use axum::{
+    body::{Body, Bytes},
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use tokio::sync::OnceCell;
+
+use crate::markup::{MAX_PAGE_BYTES, leptos_nonce};
+
+/// How long a page is shared: short enough that nobody notices, long
+/// enough that a crowd reading one room costs one render a second.
+pub const FRESH_FOR: Duration = Duration::from_secs(1);
+/// Bounds memory: at most this many pages of at most [`MAX_SHARED_BYTES`].
+const MAX_PAGES: usize = 64;
+const MAX_SHARED_BYTES: usize = 1024 * 1024;
+
+/// The pages being shared, and how many times writes have made them stale.
+#[derive(Clone, Default)]
+pub struct SharedPages {
+    pages: Arc<Mutex<HashMap<PageKey, Arc<Slot>>>>,
+    writes: Arc<AtomicU64>,
+}
+
+/// What a page's render may depend on besides the database.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PageKey {
+    uri: Uri,
+    cookies: Vec<HeaderValue>,
+    languages: Option<HeaderValue>,
+}
+
+/// One page: rendered once, by the first reader to ask for it.
+struct Slot {
+    rendered_at: Instant,
+    /// The writes seen when its render started: a later write makes it stale.
+    writes: u64,
+    page: OnceCell<Option<SharedPage>>,
+}
+
+#[derive(Clone)]
+struct SharedPage {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl SharedPages {
+    /// Every page is stale from now on.
+    fn forget_all(&self) {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.pages.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
+    /// The slot serving `key`: the current one, or a new one (replacing a
+    /// stale one) unless the cache is full of fresh pages.
+    fn slot(&self, key: &PageKey, afresh: bool) -> Option<Arc<Slot>> {
+        let writes = self.writes.load(Ordering::SeqCst);
+        let now = Instant::now();
+        let is_fresh = |slot: &Slot| slot.writes == writes && now.duration_since(slot.rendered_at) < FRESH_FOR;
+        let mut pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(slot) = pages.get(key).filter(|slot| !afresh && is_fresh(slot)) {
+            return Some(slot.clone());
+        }
+        if pages.len() >= MAX_PAGES && !pages.contains_key(key) {
+            pages.retain(|_, slot| is_fresh(slot));
+            if pages.len() >= MAX_PAGES {
+                return None;
+            }
+        }
+        let slot = Arc::new(Slot { rendered_at: now, writes, page: OnceCell::new() });
+        pages.insert(key.clone(), slot.clone());
+        Some(slot)
+    }
+
+    fn remove(&self, key: &PageKey, slot: &Arc<Slot>) {
+        let mut pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+        if pages.get(key).is_some_and(|current| Arc::ptr_eq(current, slot)) {
+            pages.remove(key);
+        }
+    }
+}
+
+/// Middleware for page routes (inside the ETag layer, which then answers
+/// `If-None-Match` for shared pages too).
+pub async fn share_public_pages(State(shared): State<SharedPages>, request: Request, next: Next) -> Response {
+    if request.method() != Method::GET || request.headers().contains_key(header::UPGRADE) {
+        return next.run(request).await;
+    }
+    let key = PageKey::of(&request);
+    let Some(slot) = shared.slot(&key, asks_afresh(request.headers())) else { return next.run(request).await };
+
+    // A GET has no body: its head is all it takes to render it again.
+    let (head, _) = request.into_parts();
+    let mut own_render = None;
+    let page = slot
+        .page
+        .get_or_init(|| async {
+            let response = next.clone().run(Request::from_parts(head.clone(), Body::empty())).await;
+            let (page, response) = SharedPage::from_response(response).await;
+            own_render = Some(response);
+            page
+        })
+        .await
+        .clone();
+    match (page, own_render) {
+        (Some(page), _) => page.to_response(),
+        (None, Some(response)) => {
+            // Not shareable: nobody else should wait for this key.
+            shared.remove(&key, &slot);
+            response
+        }
+        // Another reader rendered a page that is not shareable: render ours.
+        (None, None) => next.run(Request::from_parts(head, Body::empty())).await,
+    }
+}
+
+/// Middleware for every route: a write forgets every shared page once it
+/// is done.
+pub async fn forget_after_writes(State(shared): State<SharedPages>, request: Request, next: Next) -> Response {
+    let is_write = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let response = next.run(request).await;
+    if is_write {
+        shared.forget_all();
+    }
+    response
+}
+
+impl PageKey {
+    fn of(request: &Request) -> Self {
+        let headers = request.headers();
+        Self {
+            uri: request.uri().clone(),
+            cookies: headers.get_all(header::COOKIE).iter().cloned().collect(),
+            languages: headers.get(header::ACCEPT_LANGUAGE).cloned(),
+        }
+    }
+}
+
+/// `Cache-Control: no-cache` (or `no-store`) from the browser.
+fn asks_afresh(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|directive| matches!(directive.trim(), "no-cache" | "no-store"))
+}
+
+impl SharedPage {
+    /// The page, if everybody may be given it, and the response rebuilt
+    /// from what was read of it.
+    async fn from_response(response: Response) -> (Option<Self>, Response) {
+        let shareable = response.status() == StatusCode::OK
+            && !response.headers().contains_key(header::SET_COOKIE)
+            && is_public(response.headers());
+        if !shareable {
+            return (None, response);
+        }
+        let (parts, body) = response.into_parts();
+        let Ok(body) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
+            return (None, StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        };
+        if body.len() > MAX_SHARED_BYTES {
+            return (None, Response::from_parts(parts, Body::from(body)));
+        }
+        let mut headers = parts.headers.clone();
+        headers.remove(header::CONTENT_LENGTH);
+        let page = Self { headers, body: body.clone() };
+        (Some(page), Response::from_parts(parts, Body::from(body)))
+    }
+
+    fn to_response(&self) -> Response {
+        let mut response = Response::new(Body::from(with_fresh_nonce(&self.body)));
+        *response.headers_mut() = self.headers.clone();
+        response
+    }
+}
+
+fn is_public(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CACHE_CONTROL)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|policy| policy.split(',').any(|directive| directive.trim() == "public"))
+}
+
+/// The page with a nonce of its own: a nonce is only worth anything if
+/// nobody else was given it.
+fn with_fresh_nonce(body: &Bytes) -> Bytes {
+    let Some((html, nonce)) = std::str::from_utf8(body).ok().and_then(|html| Some((html, leptos_nonce(html)?))) else {
+        return body.clone();
+    };
+    let fresh = uuid::Uuid::new_v4().simple().to_string();
+    Bytes::from(html.replace(nonce, &fresh))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(uri: &str, headers: &[(header::HeaderName, &str)]) -> Request {
+        let mut request = Request::builder().uri(uri);
+        for (name, value) in headers {
+            request = request.header(name, *value);
+        }
+        request.body(Body::empty()).unwrap()
+    }
+
+    #[test]
+    fn pages_differ_by_address_cookies_and_languages() {
+        let plain = PageKey::of(&request("/r/lobby", &[]));
+        assert_eq!(plain, PageKey::of(&request("/r/lobby", &[(header::USER_AGENT, "curl")])));
+        assert_ne!(plain, PageKey::of(&request("/r/lobby?before=9", &[])));
+        assert_ne!(plain, PageKey::of(&request("/r/lobby", &[(header::COOKIE, "tchatche=abc")])));
+        assert_ne!(plain, PageKey::of(&request("/r/lobby", &[(header::ACCEPT_LANGUAGE, "fr")])));
+    }
+
+    #[test]
+    fn hard_reloads_ask_afresh() {
+        let asks = |value: &str| asks_afresh(request("/", &[(header::CACHE_CONTROL, value)]).headers());
+        assert!(asks("no-cache") && asks("max-age=0, no-store"));
+        assert!(!asks("max-age=0"));
+        assert!(!asks_afresh(request("/", &[]).headers()));
+    }
+
+    #[test]
+    fn only_public_answers_are_shared() {
+        let policy = |value: &str| HeaderMap::from_iter([(header::CACHE_CONTROL, HeaderValue::from_str(value).unwrap())]);
+        assert!(is_public(&policy("public, no-cache")));
+        assert!(!is_public(&policy("private, no-cache")));
+        assert!(!is_public(&HeaderMap::new()));
+    }
+
+    #[test]
+    fn every_answer_has_its_own_nonce() {
+        let page = Bytes::from_static(br#"<script nonce="n0nce">a</script><link crossorigin="anonymous"><script nonce="n0nce">b</script>"#);
+        let (first, second) = (with_fresh_nonce(&page), with_fresh_nonce(&page));
+        let nonce = |body: &Bytes| leptos_nonce(std::str::from_utf8(body).unwrap()).unwrap().to_owned();
+        assert_ne!(nonce(&first), "n0nce");
+        assert_ne!(nonce(&first), nonce(&second));
+        assert_eq!(std::str::from_utf8(&first).unwrap().matches(&nonce(&first)).count(), 2);
+        assert_eq!(with_fresh_nonce(&Bytes::from_static(b"{}")), Bytes::from_static(b"{}"));
+    }
+
+    #[test]
+    fn writes_make_every_page_stale() {
+        let shared = SharedPages::default();
+        let key = PageKey::of(&request("/r/lobby", &[]));
+        let first = shared.slot(&key, false).unwrap();
+        assert!(Arc::ptr_eq(&first, &shared.slot(&key, false).unwrap()));
+        assert!(!Arc::ptr_eq(&first, &shared.slot(&key, true).unwrap()), "a hard reload renders afresh");
+        let current = shared.slot(&key, false).unwrap();
+        shared.forget_all();
+        assert!(!Arc::ptr_eq(&current, &shared.slot(&key, false).unwrap()));
+    }
+
+    #[test]
+    fn a_full_cache_shares_no_more_pages() {
+        let shared = SharedPages::default();
+        let key = |n: usize| PageKey::of(&request(&format!("/r/room-{n}"), &[]));
+        for n in 0..MAX_PAGES {
+            assert!(shared.slot(&key(n), false).is_some());
+        }
+        assert!(shared.slot(&key(MAX_PAGES), false).is_none(), "rendered without being kept");
+        assert!(shared.slot(&key(0), false).is_some(), "the pages kept are still shared");
+    }
+}
