@@ -389,14 +389,18 @@ async fn write_all<O: Sink<Outgoing> + Send + ?Sized>(outgoing: &mut Pin<Box<O>>
         }
         outgoing.flush().await
     };
-    match tokio::time::timeout(WRITE_TIMEOUT, write).await {
-        Ok(Ok(())) => Ok(()),
-        _ => Err(()),
-    }
+    in_time(write).await
 }
 
+/// Sends a ping or the closing frame.
 async fn send<O: Sink<Outgoing> + Send + ?Sized>(outgoing: &mut Pin<Box<O>>, message: Outgoing) -> Result<(), ()> {
-    match tokio::time::timeout(WRITE_TIMEOUT, outgoing.send(message)).await {
+    in_time(outgoing.send(message)).await
+}
+
+/// A write still unfinished after [`WRITE_TIMEOUT`] has failed: the peer
+/// stopped reading.
+async fn in_time<E>(write: impl Future<Output = Result<(), E>>) -> Result<(), ()> {
+    match tokio::time::timeout(WRITE_TIMEOUT, write).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(()),
     }

@@ -281,7 +281,7 @@ impl RedisTransport {
             client,
             keys: self.keys.clone(),
             name: name.to_owned(),
-            own_pending_after: Some("0".to_owned()),
+            own_pending_after: Some(BEFORE_ANY_ENTRY.to_owned()),
             last_claim: None,
         })
     }
@@ -352,6 +352,10 @@ pub struct DeadLetter {
     pub message: Option<MessageView>,
     pub reason: String,
 }
+
+/// The stream id before every entry: re-reading own pending entries from it
+/// starts at the first.
+const BEFORE_ANY_ENTRY: &str = "0";
 
 /// A worker process' membership in the consumer group.
 pub struct RedisConsumer {
@@ -473,7 +477,7 @@ impl RedisConsumer {
     /// times are moved to the dead-letter stream and returned.
     pub(crate) async fn failed(&mut self, batch: Batch) -> Result<Vec<DeadLetter>> {
         let Receipts::Redis(receipts) = batch.receipts else { unreachable!("a Redis batch carries Redis receipts") };
-        self.own_pending_after = Some("0".to_owned());
+        self.reread_own_pending();
         let mut dead = Vec::new();
         for (message, receipt) in batch.messages.into_iter().zip(receipts) {
             let detail: Vec<(String, String, u64, u64)> = self
@@ -499,7 +503,12 @@ impl RedisConsumer {
     }
 
     pub(crate) fn retry_later(&mut self) {
-        self.own_pending_after = Some("0".to_owned());
+        self.reread_own_pending();
+    }
+
+    /// Takes this consumer's unacknowledged entries again, from the first.
+    fn reread_own_pending(&mut self) {
+        self.own_pending_after = Some(BEFORE_ANY_ENTRY.to_owned());
     }
 
     async fn set_aside(&self, letter: &DeadLetter, json: &str) -> Result<()> {
