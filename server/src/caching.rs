@@ -52,10 +52,19 @@ fn fingerprint(body: &[u8]) -> u64 {
 }
 
 fn cacheable(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::CACHE_CONTROL) && !cache_directive(headers, "no-store")
+}
+
+/// Whether `Cache-Control` (in any of its header lines) carries the directive
+/// `name`, with or without an argument (`max-age=60`). Directive names are
+/// case-insensitive.
+pub(crate) fn cache_directive(headers: &HeaderMap, name: &str) -> bool {
     headers
-        .get(header::CACHE_CONTROL)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|policy| !policy.contains("no-store"))
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|directive| directive.split('=').next().unwrap_or_default().trim().eq_ignore_ascii_case(name))
 }
 
 /// `If-None-Match` compares weakly: `*`, or any listed tag equal to ours
@@ -68,6 +77,22 @@ fn matches_etag(if_none_match: &str, etag: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn directives_are_read_whole_and_in_every_line() {
+        let mut headers = HeaderMap::new();
+        headers.append(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+        headers.append(header::CACHE_CONTROL, HeaderValue::from_static("No-Cache"));
+        assert!(cache_directive(&headers, "public"));
+        assert!(cache_directive(&headers, "max-age"));
+        assert!(cache_directive(&headers, "no-cache"));
+        assert!(!cache_directive(&headers, "no-store"));
+        assert!(!cache_directive(&headers, "age"), "a directive is matched whole, not as a substring");
+        assert!(cacheable(&headers));
+        headers.append(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        assert!(!cacheable(&headers));
+        assert!(!cacheable(&HeaderMap::new()), "no policy, no validator");
+    }
 
     #[test]
     fn fingerprints_ignore_the_nonce_only() {

@@ -34,7 +34,10 @@ use axum::{
 };
 use tokio::sync::OnceCell;
 
-use crate::markup::{MAX_PAGE_BYTES, leptos_nonce};
+use crate::{
+    caching::cache_directive,
+    markup::{MAX_PAGE_BYTES, leptos_nonce},
+};
 
 /// How long a page is shared: short enough that nobody notices, long
 /// enough that a crowd reading one room costs one render a second.
@@ -124,9 +127,13 @@ pub async fn share_public_pages(State(shared): State<SharedPages>, request: Requ
         .page
         .get_or_init(|| async {
             let response = next.clone().run(Request::from_parts(head.clone(), Body::empty())).await;
-            let (page, response) = SharedPage::from_response(response).await;
-            own_render = Some(response);
-            page
+            match SharedPage::from_response(response).await {
+                Ok(page) => Some(page),
+                Err(response) => {
+                    own_render = Some(response);
+                    None
+                }
+            }
         })
         .await
         .clone();
@@ -166,35 +173,28 @@ impl PageKey {
 
 /// `Cache-Control: no-cache` (or `no-store`) from the browser.
 fn asks_afresh(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::CACHE_CONTROL)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|directive| matches!(directive.trim(), "no-cache" | "no-store"))
+    cache_directive(headers, "no-cache") || cache_directive(headers, "no-store")
 }
 
 impl SharedPage {
-    /// The page, if everybody may be given it, and the response rebuilt
-    /// from what was read of it.
-    async fn from_response(response: Response) -> (Option<Self>, Response) {
+    /// The page, if everybody may be given it; else the response as it is
+    /// (rebuilt, if its body had to be read to find out).
+    async fn from_response(response: Response) -> Result<Self, Response> {
         let shareable = response.status() == StatusCode::OK
             && !response.headers().contains_key(header::SET_COOKIE)
-            && is_public(response.headers());
+            && cache_directive(response.headers(), "public");
         if !shareable {
-            return (None, response);
+            return Err(response);
         }
-        let (parts, body) = response.into_parts();
+        let (mut parts, body) = response.into_parts();
         let Ok(body) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
-            return (None, StatusCode::INTERNAL_SERVER_ERROR.into_response());
+            return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
         };
         if body.len() > MAX_SHARED_BYTES {
-            return (None, Response::from_parts(parts, Body::from(body)));
+            return Err(Response::from_parts(parts, Body::from(body)));
         }
-        let mut headers = parts.headers.clone();
-        headers.remove(header::CONTENT_LENGTH);
-        let page = Self { headers, body: body.clone() };
-        (Some(page), Response::from_parts(parts, Body::from(body)))
+        parts.headers.remove(header::CONTENT_LENGTH);
+        Ok(Self { headers: parts.headers, body })
     }
 
     fn to_response(&self) -> Response {
@@ -202,13 +202,6 @@ impl SharedPage {
         *response.headers_mut() = self.headers.clone();
         response
     }
-}
-
-fn is_public(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CACHE_CONTROL)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|policy| policy.split(',').any(|directive| directive.trim() == "public"))
 }
 
 /// The page with a nonce of its own: a nonce is only worth anything if
@@ -250,12 +243,27 @@ mod tests {
         assert!(!asks_afresh(request("/", &[]).headers()));
     }
 
-    #[test]
-    fn only_public_answers_are_shared() {
-        let policy = |value: &str| HeaderMap::from_iter([(header::CACHE_CONTROL, HeaderValue::from_str(value).unwrap())]);
-        assert!(is_public(&policy("public, no-cache")));
-        assert!(!is_public(&policy("private, no-cache")));
-        assert!(!is_public(&HeaderMap::new()));
+    #[tokio::test]
+    async fn only_public_answers_are_shared() {
+        let answer = |status: StatusCode, headers: &[(header::HeaderName, &str)]| {
+            let mut response = Response::new(Body::from("<p>page</p>"));
+            *response.status_mut() = status;
+            for (name, value) in headers {
+                response.headers_mut().append(name.clone(), HeaderValue::from_str(value).unwrap());
+            }
+            SharedPage::from_response(response)
+        };
+        let page = answer(StatusCode::OK, &[(header::CACHE_CONTROL, "public, no-cache")]).await.ok().unwrap();
+        assert_eq!(page.body, Bytes::from_static(b"<p>page</p>"));
+        for (status, headers) in [
+            (StatusCode::OK, &[(header::CACHE_CONTROL, "private, no-cache")][..]),
+            (StatusCode::OK, &[]),
+            (StatusCode::OK, &[(header::CACHE_CONTROL, "public"), (header::SET_COOKIE, "a=b")]),
+            (StatusCode::NOT_FOUND, &[(header::CACHE_CONTROL, "public")]),
+        ] {
+            let refused = answer(status, headers).await.err().expect("not shareable");
+            assert_eq!(refused.status(), status, "the response comes back as it was");
+        }
     }
 
     #[test]
