@@ -1,8 +1,10 @@
 //! The UI language: leptos_i18n picks it on the server from its cookie,
 //! else `Accept-Language`, and writes `<html lang dir>`. The switcher posts a
-//! form without JavaScript and switches in place with it.
+//! form, and the server renders the page again in the new language (the
+//! page is the server's HTML: only its islands could switch in place).
 
 use leptos::{prelude::*, server_fn::ServerFn};
+use leptos_i18n::I18nContext;
 
 use crate::{error::AppError, i18n::*};
 
@@ -55,30 +57,32 @@ pub async fn set_locale(locale: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Islands hydrate apart from the app, so each one starts with this: on the
+/// server it finds the app's i18n context; in the browser it makes one for
+/// the language the server chose (`<html lang>`), without touching the
+/// cookie, which only the server writes.
+pub fn provide_island_i18n() -> I18nContext<Locale> {
+    use_context::<I18nContext<Locale>>().unwrap_or_else(|| {
+        let options = leptos_i18n::context::I18nContextOptions::<Locale> { enable_cookie: false, ..Default::default() };
+        let context = leptos_i18n::context::init_i18n_context_with_options(options);
+        provide_context(context);
+        context
+    })
+}
+
 /// One button per language, each in its own form.
 #[component]
 pub fn LanguageSwitcher() -> impl IntoView {
     let i18n = use_i18n();
+    let current = i18n.get_locale_untracked();
     let languages = Locale::get_all().iter().copied().map(move |locale| {
-        let active = move || i18n.get_locale() == locale;
         view! {
-            <form
-                method="post"
-                action=SetLocale::PATH
-                on:submit=move |ev| {
-                    ev.prevent_default();
-                    i18n.set_locale(locale);
-                    // Also remembered on the account, when signed in.
-                    leptos::task::spawn_local(async move {
-                        let _ = set_locale(locale.as_str().to_owned()).await;
-                    });
-                }
-            >
+            <form method="post" action=SetLocale::PATH>
                 <input type="hidden" name="locale" value=locale.as_str() />
                 <button
                     type="submit"
                     lang=locale.as_str()
-                    aria-pressed=move || active().to_string()
+                    aria-pressed=(locale == current).to_string()
                     class="h-9 rounded-md px-2 text-sm font-medium uppercase text-slate-600 hover:bg-slate-100 aria-pressed:bg-slate-900 aria-pressed:text-white focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-pressed:bg-slate-100 dark:aria-pressed:text-slate-900"
                     title=td_string!(locale, language_name)
                     data-testid=format!("language-{}", locale.as_str())
@@ -89,7 +93,7 @@ pub fn LanguageSwitcher() -> impl IntoView {
         }
     });
     view! {
-        <div role="group" aria-label=move || t_string!(i18n, language_label) class="flex items-center gap-0.5">
+        <div role="group" aria-label=t_string!(i18n, language_label) class="flex items-center gap-0.5">
             {languages.collect_view()}
         </div>
     }

@@ -62,7 +62,7 @@ const NAV_LINK: &str = "rounded-md px-2.5 py-1.5 text-sm font-medium text-slate-
 #[component]
 fn AccountNav() -> impl IntoView {
     let i18n = use_i18n();
-    let viewer = use_viewer().viewer;
+    let viewer = use_viewer();
     let location = use_location();
     // Come back here after signing in (but not to the sign-in page itself).
     let here = move || {

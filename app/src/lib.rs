@@ -1,6 +1,8 @@
 //! Every page, component and server function of tchatche. Compiled twice:
 //! with `ssr` into the server (rendering HTML, running server functions) and
-//! with `hydrate` into the browser bundle (taking over that HTML).
+//! with `hydrate` into the browser bundle. The browser runs only the islands
+//! (`#[island]`): the parts that change in place. The rest stays the server's
+//! HTML, with plain links and forms, so the bundle carries only what runs.
 //!
 //! # Layout
 //! - [`shell`] and [`App`]: the document and the router.
@@ -63,7 +65,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
                 <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-white text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
@@ -73,18 +75,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The browser's start: hydrates each island of the server's page (the
+/// islands script then calls the island functions this crate exports).
+#[cfg(feature = "hydrate")]
+pub fn hydrate_islands() {
+    leptos::mount::hydrate_islands();
+    // Lets browser tests (and curious people) know the page is interactive.
+    if let Some(body) = document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    theme::provide_theme();
     auth::provide_viewer();
-    // Lets browser tests (and curious people) know the page is interactive.
-    #[cfg(feature = "hydrate")]
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <I18nContextProvider cookie_options=language::cookie_options()>
             <Title formatter=|page: String| if page.is_empty() { "tchatche".to_owned() } else { format!("{page} · tchatche") } />

@@ -112,7 +112,7 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let i18n = use_i18n();
-    let viewer = use_viewer().viewer;
+    let viewer = use_viewer();
     view! {
         <Title text=move || t_string!(i18n, settings_title) />
         <NoIndex />
@@ -152,7 +152,6 @@ fn Saved(#[prop(into)] result: Signal<Option<Result<(), AppError>>>) -> impl Int
 #[component]
 fn SettingsSections(viewer: Viewer) -> impl IntoView {
     let i18n = use_i18n();
-    let viewer_context = use_viewer();
     let name_action = ServerAction::<UpdateDisplayName>::new();
     let password_action = ServerAction::<ChangePassword>::new();
     let preferences_action = ServerAction::<SavePreferences>::new();
@@ -161,33 +160,9 @@ fn SettingsSections(viewer: Viewer) -> impl IntoView {
     let password_result: Outcome = password_action.value().into();
     let preferences_result: Outcome = preferences_action.value().into();
     let delete_result: Outcome = delete_action.value().into();
-    Effect::new(move |_| {
-        if matches!(name_result.get(), Some(Ok(()))) || matches!(delete_result.get(), Some(Ok(()))) {
-            viewer_context.refresh();
-        }
-    });
-    // A saved language or theme applies at once in this tab. The action
-    // forgets its input once answered: remember what was sent.
-    let theme = expect_context::<RwSignal<Theme>>();
-    let sent = StoredValue::new(None::<SavePreferences>);
-    Effect::new(move |_| {
-        if let Some(input) = preferences_action.input().get() {
-            sent.set_value(Some(input));
-        }
-    });
-    Effect::new(move |_| {
-        if let (Some(Ok(())), Some(input)) = (preferences_result.get(), sent.get_value()) {
-            if let Ok(locale) = input.locale.parse::<Locale>() {
-                i18n.set_locale(locale);
-            }
-            if let Some(chosen) = Theme::parse(&input.theme) {
-                theme.set(chosen);
-            }
-        }
-    });
     let query = use_query_map();
     let avatar_status = move || query.read().get("avatar");
-    let current_theme = theme.get_untracked();
+    let current_theme = Theme::current();
     let current_locale = i18n.get_locale_untracked();
 
     view! {

@@ -69,25 +69,6 @@ impl Theme {
     }
 }
 
-/// Makes the theme a signal for the whole app; in the browser, applies each
-/// change to `<html>` and the cookie at once.
-pub fn provide_theme() {
-    let theme = RwSignal::new(Theme::current());
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        use wasm_bindgen::JsCast;
-        let theme = theme.get();
-        let document = document();
-        if let Some(html) = document.document_element() {
-            let _ = html.set_attribute("data-theme", theme.as_str());
-        }
-        if let Ok(html_document) = document.dyn_into::<web_sys::HtmlDocument>() {
-            let _ = html_document.set_cookie(&theme.cookie());
-        }
-    });
-    provide_context(theme);
-}
-
 /// Stores the theme choice in a cookie (and on the account, when signed in);
 /// a plain form post is redirected back.
 #[server(endpoint = "set_theme")]
@@ -105,11 +86,24 @@ pub async fn set_theme(theme: String) -> Result<(), AppError> {
 }
 
 /// A button cycling through the themes. Without JavaScript it posts a form;
-/// with it, it switches in place.
-#[component]
+/// with it, it switches in place: `<html data-theme>` and the cookie at once,
+/// the account in the background.
+#[island]
 pub fn ThemeToggle() -> impl IntoView {
-    let i18n = use_i18n();
-    let theme = expect_context::<RwSignal<Theme>>();
+    let i18n = crate::language::provide_island_i18n();
+    let theme = RwSignal::new(Theme::current());
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::JsCast;
+        let theme = theme.get();
+        let document = document();
+        if let Some(html) = document.document_element() {
+            let _ = html.set_attribute("data-theme", theme.as_str());
+        }
+        if let Ok(html_document) = document.dyn_into::<web_sys::HtmlDocument>() {
+            let _ = html_document.set_cookie(&theme.cookie());
+        }
+    });
     let name = move || match theme.get() {
         Theme::System => t_string!(i18n, theme_system),
         Theme::Light => t_string!(i18n, theme_light),

@@ -1,14 +1,11 @@
 //! Sign-up, sign-in and sign-out: the server functions and their pages.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
-use leptos_router::{
-    components::A,
-    hooks::{use_navigate, use_query_map},
-};
+use leptos_router::hooks::use_query_map;
 use tchatche_core::user::{DisplayName, NewPassword, Username};
 
-use super::{safe_return_path, use_viewer};
+use super::safe_return_path;
 use crate::{
     components::{FormAlert, SubmitButton, TextField},
     error::{AppError, Outcome},
@@ -165,20 +162,9 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[cfg(feature = "ssr")]
 use crate::error::with_status;
 
-fn next_from_query() -> Memo<String> {
-    let query = use_query_map();
-    Memo::new(move |_| safe_return_path(query.read().get("next").as_deref()))
-}
-
-/// After a successful sign-in or sign-up: refresh who is signed in. The
-/// server function's redirect already moved the router to `next`.
-fn refresh_viewer_on_success(value: Signal<Option<Result<(), AppError>>>) {
-    let viewer = use_viewer();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = value.get() {
-            viewer.refresh();
-        }
-    });
+/// Where to go after signing in or up: the page's `?next=`, if it is ours.
+fn next_from_query() -> String {
+    use_query_map().with_untracked(|query| safe_return_path(query.get("next").as_deref()))
 }
 
 fn username_check(value: &str) -> Result<(), tchatche_core::input::InputError> {
@@ -197,119 +183,129 @@ fn new_password_check(value: &str) -> Result<(), tchatche_core::input::InputErro
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let i18n = use_i18n();
-    let action = ServerAction::<SignUp>::new();
-    let result: Outcome = action.value().into();
-    refresh_viewer_on_success(result);
     let next = next_from_query();
+    let sign_in = format!("/signin?next={}", urlencode(&next));
     view! {
-        <Title text=move || t_string!(i18n, signup_title) />
+        <Title text=t_string!(i18n, signup_title) />
         <NoIndex />
         <AuthCard title=move || t_string!(i18n, signup_title)>
-            <ActionForm action attr:class="flex flex-col gap-3" attr:novalidate="">
-                <input type="hidden" name="next" value=next />
-                <TextField
-                    label=move || t_string!(i18n, field_username)
-                    name="username"
-                    autocomplete="username"
-                    result
-                    check=username_check
-                    minlength=Username::MIN
-                    maxlength=Username::MAX
-                />
-                <p class="-mt-2 text-xs text-slate-500 dark:text-slate-400">{t!(i18n, hint_username)}</p>
-                <TextField
-                    label=move || t_string!(i18n, field_display_name)
-                    name="display_name"
-                    autocomplete="nickname"
-                    result
-                    check=display_name_check
-                    maxlength=DisplayName::MAX
-                />
-                <TextField
-                    label=move || t_string!(i18n, field_password)
-                    name="password"
-                    input_type="password"
-                    autocomplete="new-password"
-                    result
-                    check=new_password_check
-                    minlength=NewPassword::MIN
-                    maxlength=NewPassword::MAX
-                />
-                <p class="-mt-2 text-xs text-slate-500 dark:text-slate-400">{t!(i18n, hint_password)}</p>
-                <FormAlert result />
-                <SubmitButton label=move || t_string!(i18n, signup_submit) pending=action.pending() />
-            </ActionForm>
+            <SignUpForm next />
             <p class="mt-6 text-sm text-slate-600 dark:text-slate-400">
                 {t!(i18n, signup_have_account)} " "
-                <A href=move || format!("/signin?next={}", urlencode(&next.get())) attr:class="font-medium text-indigo-700 underline dark:text-indigo-300">
+                <a href=sign_in class="font-medium text-indigo-700 underline dark:text-indigo-300">
                     {t!(i18n, signin_title)}
-                </A>
+                </a>
             </p>
         </AuthCard>
+    }
+}
+
+/// An island: its fields are checked as they are typed. The server
+/// function's redirect takes the browser to `next` once signed up.
+#[island]
+fn SignUpForm(next: String) -> impl IntoView {
+    let i18n = crate::language::provide_island_i18n();
+    let action = ServerAction::<SignUp>::new();
+    let result: Outcome = action.value().into();
+    view! {
+        <ActionForm action attr:class="flex flex-col gap-3" attr:novalidate="">
+            <input type="hidden" name="next" value=next />
+            <TextField
+                label=move || t_string!(i18n, field_username)
+                name="username"
+                autocomplete="username"
+                result
+                check=username_check
+                minlength=Username::MIN
+                maxlength=Username::MAX
+            />
+            <p class="-mt-2 text-xs text-slate-500 dark:text-slate-400">{t!(i18n, hint_username)}</p>
+            <TextField
+                label=move || t_string!(i18n, field_display_name)
+                name="display_name"
+                autocomplete="nickname"
+                result
+                check=display_name_check
+                maxlength=DisplayName::MAX
+            />
+            <TextField
+                label=move || t_string!(i18n, field_password)
+                name="password"
+                input_type="password"
+                autocomplete="new-password"
+                result
+                check=new_password_check
+                minlength=NewPassword::MIN
+                maxlength=NewPassword::MAX
+            />
+            <p class="-mt-2 text-xs text-slate-500 dark:text-slate-400">{t!(i18n, hint_password)}</p>
+            <FormAlert result />
+            <SubmitButton label=move || t_string!(i18n, signup_submit) pending=action.pending() />
+        </ActionForm>
     }
 }
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let i18n = use_i18n();
-    let action = ServerAction::<SignIn>::new();
-    let result: Outcome = action.value().into();
-    refresh_viewer_on_success(result);
     let next = next_from_query();
+    let sign_up = format!("/signup?next={}", urlencode(&next));
     view! {
-        <Title text=move || t_string!(i18n, signin_title) />
+        <Title text=t_string!(i18n, signin_title) />
         <NoIndex />
         <AuthCard title=move || t_string!(i18n, signin_title)>
-            <ActionForm action attr:class="flex flex-col gap-3" attr:novalidate="">
-                <input type="hidden" name="next" value=next />
-                <TextField
-                    label=move || t_string!(i18n, field_username)
-                    name="username"
-                    autocomplete="username"
-                    result
-                    maxlength=Username::MAX
-                />
-                <TextField
-                    label=move || t_string!(i18n, field_password)
-                    name="password"
-                    input_type="password"
-                    autocomplete="current-password"
-                    result
-                    maxlength=NewPassword::MAX
-                />
-                <label class="flex items-center gap-2 text-sm">
-                    <input type="checkbox" name="remember" value="on" class="h-4 w-4 rounded border-slate-300" />
-                    {t!(i18n, field_remember)}
-                </label>
-                <FormAlert result />
-                <SubmitButton label=move || t_string!(i18n, signin_submit) pending=action.pending() />
-            </ActionForm>
+            <SignInForm next />
             <p class="mt-6 text-sm text-slate-600 dark:text-slate-400">
                 {t!(i18n, signin_no_account)} " "
-                <A href=move || format!("/signup?next={}", urlencode(&next.get())) attr:class="font-medium text-indigo-700 underline dark:text-indigo-300">
+                <a href=sign_up class="font-medium text-indigo-700 underline dark:text-indigo-300">
                     {t!(i18n, signup_title)}
-                </A>
+                </a>
             </p>
         </AuthCard>
     }
 }
 
+/// An island, like the sign-up form: a refused sign-in answers in place.
+#[island]
+fn SignInForm(next: String) -> impl IntoView {
+    let i18n = crate::language::provide_island_i18n();
+    let action = ServerAction::<SignIn>::new();
+    let result: Outcome = action.value().into();
+    view! {
+        <ActionForm action attr:class="flex flex-col gap-3" attr:novalidate="">
+            <input type="hidden" name="next" value=next />
+            <TextField
+                label=move || t_string!(i18n, field_username)
+                name="username"
+                autocomplete="username"
+                result
+                maxlength=Username::MAX
+            />
+            <TextField
+                label=move || t_string!(i18n, field_password)
+                name="password"
+                input_type="password"
+                autocomplete="current-password"
+                result
+                maxlength=NewPassword::MAX
+            />
+            <label class="flex items-center gap-2 text-sm">
+                <input type="checkbox" name="remember" value="on" class="h-4 w-4 rounded border-slate-300" />
+                {t!(i18n, field_remember)}
+            </label>
+            <FormAlert result />
+            <SubmitButton label=move || t_string!(i18n, signin_submit) pending=action.pending() />
+        </ActionForm>
+    }
+}
+
 /// The sign-out button of the header: a POST form (never a link: a GET must
-/// not change anything).
+/// not change anything). The server function redirects home.
 #[component]
 pub fn SignOutButton() -> impl IntoView {
     let i18n = use_i18n();
-    let action = ServerAction::<SignOut>::new();
-    let viewer = use_viewer();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = action.value().get() {
-            viewer.refresh();
-            navigate("/", Default::default());
-        }
-    });
     view! {
-        <ActionForm action>
+        <form method="post" action=SignOut::PATH>
             <button
                 type="submit"
                 data-testid="sign-out"
@@ -317,7 +313,7 @@ pub fn SignOutButton() -> impl IntoView {
             >
                 {t!(i18n, signout_submit)}
             </button>
-        </ActionForm>
+        </form>
     }
 }
 

@@ -45,28 +45,15 @@ pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
     }))
 }
 
-/// Every page can ask who is signed in; `refresh` reloads it after signing
-/// in or out, or a profile change, without a page load.
-#[derive(Clone, Copy)]
-pub struct ViewerContext {
-    pub viewer: Resource<Result<Option<Viewer>, AppError>>,
-    refresh: RwSignal<u32>,
-}
+type ViewerResource = Resource<Result<Option<Viewer>, AppError>>;
 
-impl ViewerContext {
-    pub fn refresh(&self) {
-        self.refresh.update(|n| *n += 1);
-    }
-}
-
+/// Every page can ask who is signed in, read once per render.
 pub fn provide_viewer() {
-    let refresh = RwSignal::new(0);
-    let viewer = Resource::new(move || refresh.get(), |_| current_viewer());
-    provide_context(ViewerContext { viewer, refresh });
+    provide_context::<ViewerResource>(Resource::new(|| (), |_| current_viewer()));
 }
 
-pub fn use_viewer() -> ViewerContext {
-    expect_context::<ViewerContext>()
+pub fn use_viewer() -> ViewerResource {
+    expect_context::<ViewerResource>()
 }
 
 /// Where to send someone after signing in: only a path on this site, never

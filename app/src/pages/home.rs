@@ -241,14 +241,15 @@ fn RoomList(rooms: Vec<RoomSummary>) -> impl IntoView {
 
 /// A UTC time the server renders as-is and the browser then shows in the
 /// reader's own time zone and language (same markup on both sides first, so
-/// hydration never mismatches).
-#[component]
+/// hydration never mismatches). An island of its own, so it runs on pages
+/// that are otherwise static; inside another island it is a plain part of it.
+#[island]
 pub fn LocalTime(at: UnixMillis) -> impl IntoView {
     let iso = at.to_rfc3339();
     let text = RwSignal::new(iso.replace('T', " ")[..16].to_owned() + " UTC");
     #[cfg(feature = "hydrate")]
     {
-        let i18n = use_i18n();
+        let i18n = crate::language::provide_island_i18n();
         Effect::new(move |_| {
             let locale = i18n.get_locale();
             let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.0 as f64));

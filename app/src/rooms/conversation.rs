@@ -1,16 +1,18 @@
 //! The conversation page, `/r/{slug}`: the latest messages rendered on the
 //! server, older ones by `?before=` links (and scrolling back with
 //! JavaScript), posting, editing and deleting, live updates, typing and
-//! presence.
+//! presence. Everything under [`Conversation`] is one island: it runs in the
+//! browser with the page's data as its props, and without the router, so it
+//! reads the address itself where it must.
 
 use leptos::{html, prelude::*, server_fn::ServerFn};
 use leptos_meta::{Meta, Title};
-use leptos_router::hooks::{use_location, use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_params_map, use_query_map};
 use tchatche_core::{
     event::{ClientFrame, MessageView},
     ids::{MessageId, RoomId},
     message::MessageBody,
-    room::Visibility,
+    room::{MyRoom, Visibility},
 };
 
 use super::{
@@ -20,13 +22,11 @@ use super::{
 };
 use crate::{
     auth::urlencode,
-    error::{AppError, ErrorText, InputErrorText},
+    error::{ErrorText, InputErrorText},
     i18n::*,
     pages::{LocalTime, page_or_error},
     seo::{IndexableTags, NoIndex},
 };
-
-type MyRoomsResource = Resource<Result<Vec<tchatche_core::room::MyRoom>, AppError>>;
 
 /// Consecutive messages of one author within this time share one header.
 const GROUP_WITHIN_MS: i64 = 5 * 60 * 1000;
@@ -38,43 +38,61 @@ pub fn RoomPage() -> impl IntoView {
     let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let before = move || query.read().get("before").and_then(|b| b.parse::<i64>().ok());
-    let join = ServerAction::<JoinRoom>::new();
-    let data = Resource::new(move || (slug(), before(), join.version().get()), |(slug, before, _)| room_page(slug, before));
+    // Without JavaScript, an Edit link opens `?edit={id}` with its form.
+    let editing = query.with_untracked(|query| query.get("edit").and_then(|id| uuid::Uuid::parse_str(&id).ok()).map(MessageId));
+    let data = Resource::new(move || (slug(), before()), |(slug, before)| room_page(slug, before));
     // Created here, outside the Suspense: a resource created while a
     // Suspense renders its children can keep the server's stream open forever.
-    let sidebar = Resource::new(move || join.version().get(), |_| my_rooms());
+    let sidebar = Resource::new(|| (), |_| my_rooms());
     view! {
         <Suspense fallback=move || view! { <p class="text-slate-500">{t!(i18n, room_loading)}</p> }>
             {move || Suspend::new(async move {
-                page_or_error(data.await, |data| view! { <Conversation data join sidebar /> }.into_any())
+                let my_rooms = sidebar.await.unwrap_or_default();
+                page_or_error(data.await, |data| {
+                    view! {
+                        <RoomHead room=data.room.clone() seo=data.seo.clone() />
+                        <Conversation data my_rooms editing />
+                    }
+                        .into_any()
+                })
             })}
         </Suspense>
     }
 }
 
+/// What the room page tells browsers and search engines in `<head>`.
 #[component]
-fn Conversation(data: RoomPageData, join: ServerAction<JoinRoom>, sidebar: MyRoomsResource) -> impl IntoView {
-    let i18n = use_i18n();
+fn RoomHead(room: RoomInfo, seo: Option<crate::seo::PageSeo>) -> impl IntoView {
+    let description = if room.description.is_empty() { room.name.clone() } else { room.description.clone() };
+    view! {
+        <Title text=room.name.clone() />
+        <Meta name="description" content=description.clone() />
+        {match seo {
+            Some(seo) => view! { <IndexableTags seo title=room.name.clone() description /> }.into_any(),
+            None => view! { <NoIndex /> }.into_any(),
+        }}
+    }
+}
+
+/// The island: the room's own rooms list, header, messages and composer,
+/// live on the latest page.
+#[island]
+fn Conversation(data: RoomPageData, my_rooms: Vec<MyRoom>, editing: Option<MessageId>) -> impl IntoView {
+    let i18n = crate::language::provide_island_i18n();
     let room = data.room.clone();
     let timeline = Timeline::new(room.id, data.messages, data.has_older, data.viewer.clone());
+    timeline.my_rooms.set(my_rooms);
     let other_rooms = Signal::derive(move || timeline.my_rooms.with(|rooms| rooms.iter().map(|r| r.id).collect()));
     // Live only on the latest page; an older page is a stable archive.
     let socket = if data.latest { Some(live::connect(timeline, other_rooms)) } else { None };
     provide_context(timeline);
-    let description = if room.description.is_empty() { room.name.clone() } else { room.description.clone() };
     let signed_in = data.viewer.is_some();
     view! {
-        <Title text=room.name.clone() />
-        <Meta name="description" content=description.clone() />
-        {match data.seo.clone() {
-            Some(seo) => view! { <IndexableTags seo title=room.name.clone() description=description.clone() /> }.into_any(),
-            None => view! { <NoIndex /> }.into_any(),
-        }}
         <div class="grid gap-6 lg:grid-cols-[15rem_minmax(0,1fr)]">
-            <Sidebar current=room.id sidebar signed_in />
+            <Sidebar current=room.id signed_in />
             <section aria-labelledby="room-title" class="flex min-w-0 flex-col">
                 <RoomHeader room=room.clone() socket_live=socket.is_some() latest_day=data.latest_day.clone() />
-                <MessageList room=room.clone() latest=data.latest socket />
+                <MessageList room=room.clone() latest=data.latest socket editing />
                 <TypingLine />
                 {match (data.viewer.is_some(), room.is_member, data.next_message_id) {
                     (true, true, Some(next_id)) => view! { <Composer room=room.id next_id socket /> }.into_any(),
@@ -88,7 +106,7 @@ fn Conversation(data: RoomPageData, join: ServerAction<JoinRoom>, sidebar: MyRoo
                         }
                             .into_any()
                     }
-                    (true, false, _) => view! { <JoinPrompt slug=room.slug.clone() join /> }.into_any(),
+                    (true, false, _) => view! { <JoinPrompt slug=room.slug.clone() /> }.into_any(),
                     (false, _, _) => view! { <SignInPrompt slug=room.slug.clone() /> }.into_any(),
                 }}
             </section>
@@ -98,7 +116,7 @@ fn Conversation(data: RoomPageData, join: ServerAction<JoinRoom>, sidebar: MyRoo
 
 /// The rooms the person belongs to, with unread counts and mentions.
 #[component]
-fn Sidebar(current: RoomId, sidebar: MyRoomsResource, signed_in: bool) -> impl IntoView {
+fn Sidebar(current: RoomId, signed_in: bool) -> impl IntoView {
     let i18n = use_i18n();
     let timeline = expect_context::<Timeline>();
     view! {
@@ -113,48 +131,40 @@ fn Sidebar(current: RoomId, sidebar: MyRoomsResource, signed_in: bool) -> impl I
                     </a>
                 })}
             </div>
-            <Suspense>
-                {move || Suspend::new(async move {
-                    let rooms = sidebar.await.unwrap_or_default();
-                    timeline.my_rooms.set(rooms);
-                    view! {
-                        <ul class="flex flex-col gap-0.5" data-testid="my-rooms">
-                            <For
-                                each=move || timeline.my_rooms.get()
-                                key=|room| (room.id, room.unread, room.mentions)
-                                children=move |room| {
-                                    let here = room.id == current;
-                                    let unread = if here { 0 } else { room.unread };
-                                    let mentioned = !here && room.mentions > 0;
-                                    view! {
-                                        <li>
-                                            <a
-                                                href=format!("/r/{}#latest", room.slug)
-                                                aria-current=here.then_some("page")
-                                                data-testid=format!("room-link-{}", room.slug)
+                <ul class="flex flex-col gap-0.5" data-testid="my-rooms">
+                    <For
+                        each=move || timeline.my_rooms.get()
+                        key=|room| (room.id, room.unread, room.mentions)
+                        children=move |room| {
+                            let here = room.id == current;
+                            let unread = if here { 0 } else { room.unread };
+                            let mentioned = !here && room.mentions > 0;
+                            view! {
+                                <li>
+                                    <a
+                                        href=format!("/r/{}#latest", room.slug)
+                                        aria-current=here.then_some("page")
+                                        data-testid=format!("room-link-{}", room.slug)
+                                        data-mentioned=mentioned.to_string()
+                                        class="flex items-center justify-between gap-2 rounded-md px-2 py-1.5 text-sm hover:bg-slate-100 aria-[current=page]:bg-indigo-50 aria-[current=page]:font-semibold data-[mentioned=true]:font-semibold dark:hover:bg-slate-800 dark:aria-[current=page]:bg-indigo-950"
+                                    >
+                                        <span class="truncate">{room.name}</span>
+                                        {(unread > 0).then(|| view! {
+                                            <span
+                                                class="rounded-full bg-slate-200 px-2 text-xs font-semibold text-slate-800 data-[mentioned=true]:bg-amber-400 data-[mentioned=true]:text-amber-950 dark:bg-slate-700 dark:text-slate-100"
                                                 data-mentioned=mentioned.to_string()
-                                                class="flex items-center justify-between gap-2 rounded-md px-2 py-1.5 text-sm hover:bg-slate-100 aria-[current=page]:bg-indigo-50 aria-[current=page]:font-semibold data-[mentioned=true]:font-semibold dark:hover:bg-slate-800 dark:aria-[current=page]:bg-indigo-950"
+                                                data-testid="unread"
+                                                title=move || t_string!(i18n, room_unread, count = unread)
                                             >
-                                                <span class="truncate">{room.name}</span>
-                                                {(unread > 0).then(|| view! {
-                                                    <span
-                                                        class="rounded-full bg-slate-200 px-2 text-xs font-semibold text-slate-800 data-[mentioned=true]:bg-amber-400 data-[mentioned=true]:text-amber-950 dark:bg-slate-700 dark:text-slate-100"
-                                                        data-mentioned=mentioned.to_string()
-                                                        data-testid="unread"
-                                                        title=move || t_string!(i18n, room_unread, count = unread)
-                                                    >
-                                                        {if mentioned { format!("@ {unread}") } else { unread.to_string() }}
-                                                    </span>
-                                                })}
-                                            </a>
-                                        </li>
-                                    }
-                                }
-                            />
-                        </ul>
-                    }
-                })}
-            </Suspense>
+                                                {if mentioned { format!("@ {unread}") } else { unread.to_string() }}
+                                            </span>
+                                        })}
+                                    </a>
+                                </li>
+                            }
+                        }
+                    />
+                </ul>
         </nav>
     }
 }
@@ -163,13 +173,6 @@ fn Sidebar(current: RoomId, sidebar: MyRoomsResource, signed_in: bool) -> impl I
 fn RoomHeader(room: RoomInfo, socket_live: bool, latest_day: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
     let timeline = expect_context::<Timeline>();
-    let leave = ServerAction::<LeaveRoom>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = leave.value().get() {
-            navigate("/", Default::default());
-        }
-    });
     // Shown once the page runs (without JavaScript there is no live state).
     let mounted = RwSignal::new(false);
     Effect::new(move |_| mounted.set(true));
@@ -215,12 +218,14 @@ fn RoomHeader(room: RoomInfo, socket_live: bool, latest_day: Option<String>) -> 
                     </a>
                 })}
                 {(room.is_member && !room.is_owner).then(|| view! {
-                    <ActionForm action=leave>
+                    // A plain form: the server sends the person on (home, or
+                    // the public room they can still read).
+                    <form method="post" action=LeaveRoom::PATH>
                         <input type="hidden" name="slug" value=room.slug.clone() />
                         <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm dark:border-slate-700">
                             {t!(i18n, room_leave)}
                         </button>
-                    </ActionForm>
+                    </form>
                 })}
             </div>
         </header>
@@ -272,7 +277,7 @@ pub(super) fn rows(messages: &std::collections::BTreeMap<tchatche_core::ids::Seq
 }
 
 #[component]
-fn MessageList(room: RoomInfo, latest: bool, socket: Option<Socket>) -> impl IntoView {
+fn MessageList(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: Option<MessageId>) -> impl IntoView {
     let i18n = use_i18n();
     let timeline = expect_context::<Timeline>();
     let list = NodeRef::<html::Div>::new();
@@ -384,7 +389,10 @@ fn MessageList(room: RoomInfo, latest: bool, socket: Option<Socket>) -> impl Int
                     <For
                         each=move || timeline.messages.with(rows)
                         key=|row| (row.message.id, row.message.version, row.first_of_group)
-                        children=move |row| view! { <MessageRow row viewer=viewer.clone() /> }
+                        children=move |row| {
+                            let editing = editing == Some(row.message.id);
+                            view! { <MessageRow row viewer=viewer.clone() editing /> }
+                        }
                     />
                     <For
                         each=move || timeline.pending.get()
@@ -408,19 +416,21 @@ fn data_viewer(timeline: &Timeline) -> Option<String> {
 }
 
 #[component]
-pub(super) fn MessageRow(row: Row, viewer: Option<String>) -> impl IntoView {
+pub(super) fn MessageRow(
+    row: Row,
+    viewer: Option<String>,
+    /// Opened with its edit form (`?edit={id}`, without JavaScript).
+    #[prop(optional)]
+    editing: bool,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let query = use_query_map();
     let message = row.message;
     let own = message.author.as_ref().map(|a| &a.username) == viewer.as_ref() && viewer.is_some();
     let mentioned = viewer.as_ref().is_some_and(|me| message.mentions.iter().any(|m| m.eq_ignore_ascii_case(me)));
     // Without JavaScript the Edit link opens `?edit={id}`, rendered by the
     // server; hydrated, it only flips `open`, so nothing is fetched again.
-    let open = RwSignal::new(false);
-    let editing = {
-        let id = message.id.to_string();
-        move || own && (open.get() || query.read().get("edit").as_deref() == Some(id.as_str()))
-    };
+    let open = RwSignal::new(editing);
+    let editing = move || own && open.get();
     let (name, avatar) = match &message.author {
         Some(author) => (author.display_name.clone(), crate::auth::avatar_url(&author.username, None)),
         None => (t_string!(i18n, deleted_account).to_owned(), "/favicon.svg".to_owned()),
@@ -497,21 +507,13 @@ fn MessageActions(room: RoomId, id: MessageId, open: RwSignal<bool>) -> impl Int
 fn EditForm(room: RoomId, id: MessageId, body: String, open: RwSignal<bool>) -> impl IntoView {
     let i18n = use_i18n();
     let edit = ServerAction::<EditMessage>::new();
-    let navigate = use_navigate();
-    let location = use_location();
-    // Closing drops `?edit=` too, when the form was opened by that link.
     let close = move || {
         open.set(false);
-        if location.query.read_untracked().get("edit").is_some() {
-            navigate(&location.pathname.get_untracked(), Default::default());
-        }
+        forget_edit_link();
     };
-    Effect::new({
-        let close = close.clone();
-        move |_| {
-            if let Some(Ok(())) = edit.value().get() {
-                close();
-            }
+    Effect::new(move |_| {
+        if let Some(Ok(())) = edit.value().get() {
+            close();
         }
     });
     let error = move || edit.value().get().and_then(|r| r.err()).and_then(|e| e.field("body"));
@@ -532,8 +534,9 @@ fn EditForm(room: RoomId, id: MessageId, body: String, open: RwSignal<bool>) -> 
             <p class="text-sm text-red-700 dark:text-red-400" role="alert">{move || error().map(|error| view! { <InputErrorText error /> })}</p>
             <div class="flex gap-2">
                 <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1 text-sm font-semibold text-white">{t!(i18n, settings_save)}</button>
+                // `?` keeps the path and drops the query (`?edit=`).
                 <a
-                    href=move || format!("{}#m-{id}", location.pathname.get())
+                    href=format!("?#m-{id}")
                     class="px-3 py-1 text-sm underline"
                     on:click=move |ev| {
                         ev.prevent_default();
@@ -544,6 +547,21 @@ fn EditForm(room: RoomId, id: MessageId, body: String, open: RwSignal<bool>) -> 
                 </a>
             </div>
         </ActionForm>
+    }
+}
+
+/// Once an edit form opened by `?edit=` closes, the address drops that
+/// query, so a reload does not open it again.
+fn forget_edit_link() {
+    #[cfg(feature = "hydrate")]
+    {
+        let location = window().location();
+        if location.search().is_ok_and(|search| search.contains("edit=")) {
+            let path = location.pathname().unwrap_or_default();
+            if let Ok(history) = window().history() {
+                let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path));
+            }
+        }
     }
 }
 
@@ -716,18 +734,20 @@ fn TypingLine() -> impl IntoView {
     }
 }
 
+/// A plain form: the server adds the person and renders the room again, now
+/// with their composer.
 #[component]
-fn JoinPrompt(slug: String, join: ServerAction<JoinRoom>) -> impl IntoView {
+fn JoinPrompt(slug: String) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <div class="mt-3 rounded-xl border border-slate-200 p-4 dark:border-slate-800">
             <p class="mb-3 text-sm text-slate-600 dark:text-slate-400">{t!(i18n, room_join_prompt)}</p>
-            <ActionForm action=join>
+            <form method="post" action=JoinRoom::PATH>
                 <input type="hidden" name="slug" value=slug />
                 <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white" data-testid="join">
                     {t!(i18n, room_join)}
                 </button>
-            </ActionForm>
+            </form>
         </div>
     }
 }

@@ -55,7 +55,7 @@ pub async fn invite_room(token: String) -> Result<String, AppError> {
 #[component]
 pub fn NewRoomPage() -> impl IntoView {
     let i18n = use_i18n();
-    let viewer = use_viewer().viewer;
+    let viewer = use_viewer();
     let action = ServerAction::<CreateRoom>::new();
     let result: Outcome = action.value().into();
     view! {
@@ -141,7 +141,7 @@ pub fn InvitePage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
-    let viewer = use_viewer().viewer;
+    let viewer = use_viewer();
     let room = Resource::new(token, invite_room);
     let action = ServerAction::<AcceptInvite>::new();
     view! {
