@@ -8,7 +8,7 @@ use tchatche_core::user::{DisplayName, NewPassword};
 
 use crate::{
     auth::{Viewer, use_viewer},
-    components::{FormAlert, SubmitButton, TextField},
+    components::{FieldCheck, FormAlert, SubmitButton, TextField},
     error::{AppError, Outcome},
     i18n::*,
     theme::Theme,
@@ -180,7 +180,7 @@ fn SettingsSections(viewer: Viewer) -> impl IntoView {
                         autocomplete="nickname"
                         result=name_result
                         value=viewer.display_name.clone()
-                        check=|v| DisplayName::parse(v).map(|_| ())
+                        check=FieldCheck::DisplayName
                         maxlength=DisplayName::MAX
                     />
                     <FormAlert result=name_result />
@@ -241,7 +241,7 @@ fn SettingsSections(viewer: Viewer) -> impl IntoView {
                         input_type="password"
                         autocomplete="new-password"
                         result=password_result
-                        check=|v| tchatche_core::input::check_len(v, NewPassword::MIN, NewPassword::MAX)
+                        check=FieldCheck::NewPassword
                         minlength=NewPassword::MIN
                         maxlength=NewPassword::MAX
                     />

@@ -7,7 +7,7 @@ use tchatche_core::user::{DisplayName, NewPassword, Username};
 
 use super::safe_return_path;
 use crate::{
-    components::{FormAlert, SubmitButton, TextField},
+    components::{FieldCheck, FormAlert, SubmitButton, TextField},
     error::{AppError, Outcome},
     i18n::*,
     seo::NoIndex,
@@ -167,19 +167,6 @@ fn next_from_query() -> String {
     use_query_map().with_untracked(|query| safe_return_path(query.get("next").as_deref()))
 }
 
-fn username_check(value: &str) -> Result<(), tchatche_core::input::InputError> {
-    Username::parse(value).map(|_| ())
-}
-
-fn display_name_check(value: &str) -> Result<(), tchatche_core::input::InputError> {
-    DisplayName::parse(value).map(|_| ())
-}
-
-/// Length only: the common-password list stays on the server.
-fn new_password_check(value: &str) -> Result<(), tchatche_core::input::InputError> {
-    tchatche_core::input::check_len(value, NewPassword::MIN, NewPassword::MAX)
-}
-
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let i18n = use_i18n();
@@ -200,11 +187,11 @@ pub fn SignUpPage() -> impl IntoView {
     }
 }
 
-/// An island: its fields are checked as they are typed. The server
-/// function's redirect takes the browser to `next` once signed up.
-#[island]
+/// A plain form (its fields are islands, checked as they are typed). The
+/// server function's redirect takes the browser to `next` once signed up.
+#[component]
 fn SignUpForm(next: String) -> impl IntoView {
-    let i18n = crate::language::provide_island_i18n();
+    let i18n = use_i18n();
     let action = ServerAction::<SignUp>::new();
     let result: Outcome = action.value().into();
     view! {
@@ -215,7 +202,7 @@ fn SignUpForm(next: String) -> impl IntoView {
                 name="username"
                 autocomplete="username"
                 result
-                check=username_check
+                check=FieldCheck::Username
                 minlength=Username::MIN
                 maxlength=Username::MAX
             />
@@ -225,7 +212,7 @@ fn SignUpForm(next: String) -> impl IntoView {
                 name="display_name"
                 autocomplete="nickname"
                 result
-                check=display_name_check
+                check=FieldCheck::DisplayName
                 maxlength=DisplayName::MAX
             />
             <TextField
@@ -234,7 +221,7 @@ fn SignUpForm(next: String) -> impl IntoView {
                 input_type="password"
                 autocomplete="new-password"
                 result
-                check=new_password_check
+                check=FieldCheck::NewPassword
                 minlength=NewPassword::MIN
                 maxlength=NewPassword::MAX
             />
@@ -265,10 +252,10 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
-/// An island, like the sign-up form: a refused sign-in answers in place.
-#[island]
+/// A plain form, like the sign-up form.
+#[component]
 fn SignInForm(next: String) -> impl IntoView {
-    let i18n = crate::language::provide_island_i18n();
+    let i18n = use_i18n();
     let action = ServerAction::<SignIn>::new();
     let result: Outcome = action.value().into();
     view! {

@@ -3,13 +3,43 @@
 //! the value kept after a refused submission.
 
 use leptos::prelude::*;
-use tchatche_core::input::InputError;
+use serde::{Deserialize, Serialize};
+use tchatche_core::{
+    input::{InputError, check_len},
+    room::{RoomDescription, RoomName},
+    user::{DisplayName, NewPassword, Username},
+};
 
 use crate::error::{AppError, ErrorText, InputErrorText};
 
-/// A checker run as the person types (once hydrated).
-pub type Check = fn(&str) -> Result<(), InputError>;
+/// What a field is checked against as the person types (once hydrated):
+/// the same rules the server applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FieldCheck {
+    Username,
+    DisplayName,
+    /// Length only: the common-password list stays on the server.
+    NewPassword,
+    RoomName,
+    RoomDescription,
+}
 
+impl FieldCheck {
+    fn run(self, value: &str) -> Result<(), InputError> {
+        match self {
+            Self::Username => Username::parse(value).map(|_| ()),
+            Self::DisplayName => DisplayName::parse(value).map(|_| ()),
+            Self::NewPassword => check_len(value, NewPassword::MIN, NewPassword::MAX),
+            Self::RoomName => RoomName::parse(value).map(|_| ()),
+            Self::RoomDescription => RoomDescription::parse(value).map(|_| ()),
+        }
+    }
+}
+
+/// A labelled field. The page renders it with the server's verdict on the
+/// last submission (its error, the value kept); the input itself is an
+/// island, so it is checked as it is typed on a page that is otherwise the
+/// server's HTML.
 #[component]
 pub fn TextField<L: IntoView + 'static>(
     /// The visible label.
@@ -21,53 +51,81 @@ pub fn TextField<L: IntoView + 'static>(
     /// The last result of the form's action (for its errors and kept values).
     #[prop(into)]
     result: Signal<Option<Result<(), AppError>>>,
-    #[prop(optional)] check: Option<Check>,
+    #[prop(optional)] check: Option<FieldCheck>,
     #[prop(optional)] minlength: Option<u32>,
     #[prop(optional)] maxlength: Option<u32>,
     #[prop(optional, into)] value: Option<String>,
     #[prop(default = true)] required: bool,
 ) -> impl IntoView {
-    let id = format!("field-{name}");
-    let error_id = format!("{id}-error");
-    let server_error = move || result.get().and_then(|r| r.err()).and_then(|e| e.field(name));
-    let typed_error = RwSignal::new(None::<InputError>);
-    // Once the server has answered, its verdict on the field replaces ours.
-    Effect::new(move |_| {
-        result.track();
-        typed_error.set(None);
-    });
-    let error = move || typed_error.get().or_else(server_error);
-    let kept = move || {
-        result.get().and_then(|r| r.err()).and_then(|e| e.kept(name)).or_else(|| value.clone()).unwrap_or_default()
-    };
-    let on_change = move |ev: leptos::ev::Event| {
-        if let Some(check) = check {
-            typed_error.set(check(&event_target_value(&ev)).err());
-        }
+    let refusal = result.get_untracked().and_then(Result::err);
+    let input = FieldInput {
+        name: name.to_owned(),
+        input_type: input_type.to_owned(),
+        autocomplete: autocomplete.to_owned(),
+        check,
+        minlength,
+        maxlength,
+        required,
+        value: refusal.as_ref().and_then(|e| e.kept(name)).or(value).unwrap_or_default(),
+        server_error: refusal.as_ref().and_then(|e| e.field(name)),
     };
     view! {
         <div class="flex flex-col gap-1">
-            <label for=id.clone() class="text-sm font-medium">
+            <label for=format!("field-{name}") class="text-sm font-medium">
                 {label}
             </label>
-            <input
-                id=id
-                name=name
-                type=input_type
-                autocomplete=autocomplete
-                required=required
-                minlength=minlength
-                maxlength=maxlength
-                value=kept
-                aria-invalid=move || error().is_some().to_string()
-                aria-describedby=move || error().map(|_| error_id.clone())
-                on:change=on_change
-                class="rounded-md border border-slate-300 bg-white px-3 py-2 text-base shadow-sm focus:border-indigo-500 focus:outline-2 focus:outline-indigo-500 aria-[invalid=true]:border-red-600 dark:border-slate-700 dark:bg-slate-900"
-            />
-            <p id=format!("field-{name}-error") class="min-h-5 text-sm text-red-700 dark:text-red-400" role="alert">
-                {move || error().map(|error| view! { <InputErrorText error /> })}
-            </p>
+            <CheckedInput input />
         </div>
+    }
+}
+
+/// Everything the input island needs, sent with the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldInput {
+    name: String,
+    input_type: String,
+    autocomplete: String,
+    check: Option<FieldCheck>,
+    minlength: Option<u32>,
+    maxlength: Option<u32>,
+    required: bool,
+    value: String,
+    server_error: Option<InputError>,
+}
+
+#[island]
+fn CheckedInput(input: FieldInput) -> impl IntoView {
+    crate::language::provide_island_i18n();
+    let FieldInput { name, input_type, autocomplete, check, minlength, maxlength, required, value, server_error } = input;
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let described_by = error_id.clone();
+    // Until the person changes the field, the server's verdict stands.
+    let typed_error = RwSignal::new(None::<InputError>);
+    let error = move || typed_error.get().or(server_error);
+    let on_change = move |ev: leptos::ev::Event| {
+        if let Some(check) = check {
+            typed_error.set(check.run(&event_target_value(&ev)).err());
+        }
+    };
+    view! {
+        <input
+            id=id
+            name=name
+            type=input_type
+            autocomplete=autocomplete
+            required=required
+            minlength=minlength
+            maxlength=maxlength
+            value=value
+            aria-invalid=move || error().is_some().to_string()
+            aria-describedby=move || error().map(|_| described_by.clone())
+            on:change=on_change
+            class="rounded-md border border-slate-300 bg-white px-3 py-2 text-base shadow-sm focus:border-indigo-500 focus:outline-2 focus:outline-indigo-500 aria-[invalid=true]:border-red-600 dark:border-slate-700 dark:bg-slate-900"
+        />
+        <p id=error_id class="min-h-5 text-sm text-red-700 dark:text-red-400" role="alert">
+            {move || error().map(|error| view! { <InputErrorText error /> })}
+        </p>
     }
 }
 

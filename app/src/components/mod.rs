@@ -2,4 +2,4 @@
 
 mod field;
 
-pub use field::{FormAlert, SubmitButton, TextField};
+pub use field::{FieldCheck, FormAlert, SubmitButton, TextField};

@@ -7,7 +7,7 @@ use tchatche_core::room::{RoomDescription, RoomName};
 
 use crate::{
     auth::use_viewer,
-    components::{FormAlert, SubmitButton, TextField},
+    components::{FieldCheck, FormAlert, SubmitButton, TextField},
     error::{AppError, Outcome},
     i18n::*,
     seo::NoIndex,
@@ -75,7 +75,7 @@ pub fn NewRoomPage() -> impl IntoView {
                                 name="name"
                                 autocomplete="off"
                                 result
-                                check=|v| RoomName::parse(v).map(|_| ())
+                                check=FieldCheck::RoomName
                                 maxlength=RoomName::MAX
                             />
                             <TextField
@@ -84,7 +84,7 @@ pub fn NewRoomPage() -> impl IntoView {
                                 autocomplete="off"
                                 result
                                 required=false
-                                check=|v| RoomDescription::parse(v).map(|_| ())
+                                check=FieldCheck::RoomDescription
                                 maxlength=RoomDescription::MAX
                             />
                             <VisibilityChoice result />
