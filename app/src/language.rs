@@ -12,8 +12,9 @@ use crate::{error::AppError, i18n::*};
 pub const COOKIE: &str = "i18n_pref_locale";
 const ONE_YEAR_MS: i64 = 365 * 24 * 3600 * 1000;
 
-/// One cookie path for the server and the browser, else the browser keeps
-/// one cookie per directory and the language seems to revert.
+/// The cookie leptos_i18n writes (on the server only): one path for the
+/// whole site, else the browser keeps one cookie per directory and the
+/// language seems to revert.
 pub fn cookie_options() -> leptos_i18n::context::CookieOptions<Locale> {
     leptos_i18n::context::CookieOptions::<Locale>::default()
         .path("/")
