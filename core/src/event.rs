@@ -38,9 +38,11 @@ pub struct Author {
 }
 
 /// Something that happened in a room, fanned out to every process and
-/// every open socket subscribed to that room.
+/// every open socket subscribed to that room. Externally tagged
+/// (`{"message":{…}}`), like [`ServerFrame`]: serde reads that without
+/// buffering, which keeps its buffering code out of the browser bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum RoomEvent {
     /// A new message, an edit or a deletion (durable: stored in order).
     Message(MessageView),
@@ -81,7 +83,7 @@ pub enum ClientFrame {
 
 /// What the server sends over a socket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "frame", content = "data", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum ServerFrame {
     /// The subscription is live; `member` says whether the viewer may post,
     /// and `online` who of the members is here (members only see it).

@@ -62,7 +62,7 @@ if ARGV[1] == 'revise' then seq = ARGV[3] end
 local json = '{"seq":' .. seq .. ',"version":' .. version .. ',' .. string.sub(ARGV[4], 2)
 redis.call('HSET', KEYS[2], ARGV[2], json)
 redis.call('XADD', KEYS[3], '*', 'm', json)
-redis.call('PUBLISH', ARGV[5], '{"type":"message",' .. string.sub(json, 2))
+redis.call('PUBLISH', ARGV[5], '{"message":' .. json .. '}')
 return {'OK', json}
 "#;
 
