@@ -2,7 +2,7 @@
 //! status it answers with; internal detail is logged on the server and never
 //! sent. The browser shows each variant as a translated sentence.
 
-use leptos::{prelude::*, server_fn::codec::JsonEncoding};
+use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use tchatche_core::input::InputError;
 
@@ -126,7 +126,7 @@ impl AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = crate::codec::JsonText;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         Self::Request(value.to_string())
@@ -199,39 +199,47 @@ mod ssr {
 #[cfg(feature = "ssr")]
 pub use ssr::{is_html_form_post, with_status};
 
-/// A translated, human sentence for an error.
-#[component]
-pub fn ErrorText(error: AppError) -> impl IntoView {
+/// A translated, human sentence for an error. Plain text rather than a
+/// view: the language only changes with a page load, and a reactive view per
+/// message would weigh on every island that shows errors.
+pub fn error_text(error: &AppError) -> String {
     use crate::i18n::*;
     let i18n = use_i18n();
     match error {
-        AppError::Invalid(_) => t!(i18n, error_invalid).into_any(),
-        AppError::Unauthorized => t!(i18n, error_unauthorized).into_any(),
-        AppError::Forbidden => t!(i18n, error_forbidden).into_any(),
-        AppError::NotFound => t!(i18n, error_not_found).into_any(),
-        AppError::RateLimited { retry_after_secs } => t!(i18n, error_rate_limited, seconds = retry_after_secs).into_any(),
-        AppError::Internal => t!(i18n, error_internal).into_any(),
-        AppError::Request(_) => t!(i18n, error_request).into_any(),
+        AppError::Invalid(_) => tu_string!(i18n, error_invalid).to_string(),
+        AppError::Unauthorized => tu_string!(i18n, error_unauthorized).to_string(),
+        AppError::Forbidden => tu_string!(i18n, error_forbidden).to_string(),
+        AppError::NotFound => tu_string!(i18n, error_not_found).to_string(),
+        AppError::RateLimited { retry_after_secs } => {
+            tu_string!(i18n, error_rate_limited, seconds = *retry_after_secs).to_string()
+        }
+        AppError::Internal => tu_string!(i18n, error_internal).to_string(),
+        AppError::Request(_) => tu_string!(i18n, error_request).to_string(),
     }
 }
 
 /// A translated sentence for one broken input rule.
-#[component]
-pub fn InputErrorText(error: InputError) -> impl IntoView {
+pub fn input_error_text(error: InputError) -> String {
     use crate::i18n::*;
     let i18n = use_i18n();
     match error {
-        InputError::Required => t!(i18n, input_required).into_any(),
-        InputError::TooShort { min } => t!(i18n, input_too_short, min).into_any(),
-        InputError::TooLong { max } => t!(i18n, input_too_long, max).into_any(),
-        InputError::InvalidCharacters => t!(i18n, input_invalid_characters).into_any(),
-        InputError::Taken => t!(i18n, input_taken).into_any(),
-        InputError::CommonPassword => t!(i18n, input_common_password).into_any(),
-        InputError::SameAsUsername => t!(i18n, input_same_as_username).into_any(),
-        InputError::Malformed => t!(i18n, input_malformed).into_any(),
-        InputError::BadCredentials => t!(i18n, input_bad_credentials).into_any(),
-        InputError::WrongPassword => t!(i18n, input_wrong_password).into_any(),
-        InputError::AccountDisabled => t!(i18n, input_account_disabled).into_any(),
-        InputError::TooFast { retry_after_secs } => t!(i18n, input_too_fast, seconds = retry_after_secs).into_any(),
+        InputError::Required => tu_string!(i18n, input_required).to_string(),
+        InputError::TooShort { min } => tu_string!(i18n, input_too_short, min).to_string(),
+        InputError::TooLong { max } => tu_string!(i18n, input_too_long, max).to_string(),
+        InputError::InvalidCharacters => tu_string!(i18n, input_invalid_characters).to_string(),
+        InputError::Taken => tu_string!(i18n, input_taken).to_string(),
+        InputError::CommonPassword => tu_string!(i18n, input_common_password).to_string(),
+        InputError::SameAsUsername => tu_string!(i18n, input_same_as_username).to_string(),
+        InputError::Malformed => tu_string!(i18n, input_malformed).to_string(),
+        InputError::BadCredentials => tu_string!(i18n, input_bad_credentials).to_string(),
+        InputError::WrongPassword => tu_string!(i18n, input_wrong_password).to_string(),
+        InputError::AccountDisabled => tu_string!(i18n, input_account_disabled).to_string(),
+        InputError::TooFast { retry_after_secs } => tu_string!(i18n, input_too_fast, seconds = retry_after_secs).to_string(),
     }
+}
+
+/// What went wrong with one field of a refused submission, or else with the
+/// submission as a whole.
+pub fn field_or_error_text(error: &AppError, field: &str) -> String {
+    error.field(field).map_or_else(|| error_text(error), input_error_text)
 }

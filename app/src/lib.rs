@@ -16,6 +16,7 @@
 //! - `seo`: what pages tell search engines (noindex, canonical, JSON-LD).
 //! - `components`: form fields and other shared pieces.
 //! - `error`: the one error type of server functions.
+//! - `codec`: the JSON of server functions' answers, read as text.
 //! - `state` (ssr): what the server hands to every render and server function.
 //!
 //! Server functions that only read are `GET`s (`input = GetUrl`), those that
@@ -28,6 +29,7 @@
 include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 
 pub mod auth;
+pub mod codec;
 pub mod components;
 pub mod error;
 pub mod language;

@@ -10,7 +10,7 @@ use tchatche_core::{
     user::{DisplayName, NewPassword, Username},
 };
 
-use crate::error::{AppError, ErrorText, InputErrorText};
+use crate::error::{AppError, error_text, input_error_text};
 
 /// What a field is checked against as the person types (once hydrated):
 /// the same rules the server applies.
@@ -124,7 +124,7 @@ fn CheckedInput(input: FieldInput) -> impl IntoView {
             class="rounded-md border border-slate-300 bg-white px-3 py-2 text-base shadow-sm focus:border-indigo-500 focus:outline-2 focus:outline-indigo-500 aria-[invalid=true]:border-red-600 dark:border-slate-700 dark:bg-slate-900"
         />
         <p id=error_id class="min-h-5 text-sm text-red-700 dark:text-red-400" role="alert">
-            {move || error().map(|error| view! { <InputErrorText error /> })}
+            {move || error().map(input_error_text)}
         </p>
     }
 }
@@ -143,7 +143,7 @@ pub fn FormAlert(#[prop(into)] result: Signal<Option<Result<(), AppError>>>) -> 
                     .map(|error| {
                         view! {
                             <p class="rounded-md bg-red-50 p-3 text-sm text-red-800 dark:bg-red-950 dark:text-red-200">
-                                <ErrorText error />
+                                {error_text(&error)}
                             </p>
                         }
                     })

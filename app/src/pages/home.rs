@@ -12,7 +12,7 @@ use tchatche_core::{
 
 use crate::{
     auth::urlencode,
-    error::{AppError, ErrorText, InputErrorText},
+    error::{AppError, error_text, input_error_text},
     i18n::*,
     seo::NoIndex,
 };
@@ -176,9 +176,9 @@ fn DirectoryError(error: AppError) -> impl IntoView {
                         "sort" => t_string!(i18n, directory_sort_label),
                         _ => t_string!(i18n, directory_page_label),
                     };
-                    view! { <p>{label} ": " <InputErrorText error=problem /></p> }.into_any()
+                    view! { <p>{label} ": " {input_error_text(problem)}</p> }.into_any()
                 }
-                None => view! { <p><ErrorText error /></p> }.into_any(),
+                None => view! { <p>{error_text(&error)}</p> }.into_any(),
             }}
             <p class="mt-2"><a href="/" class="underline">{t!(i18n, directory_reset)}</a></p>
         </div>

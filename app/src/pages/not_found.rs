@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::{
-    error::{AppError, ErrorText},
+    error::{AppError, error_text},
     i18n::*,
     seo::NoIndex,
 };
@@ -16,7 +16,7 @@ pub fn page_or_error<T>(result: Result<T, AppError>, page: impl FnOnce(T) -> Any
         Err(AppError::NotFound) => view! { <NotFound /> }.into_any(),
         Err(error) => view! {
             <p role="alert" class="rounded-md bg-red-50 p-4 text-red-800 dark:bg-red-950 dark:text-red-200">
-                <ErrorText error />
+                {error_text(&error)}
             </p>
         }
         .into_any(),

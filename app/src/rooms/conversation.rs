@@ -16,13 +16,14 @@ use tchatche_core::{
 };
 
 use super::{
-    DeleteMessage, EditMessage, JoinRoom, LeaveRoom, PostMessage, RoomInfo, RoomPageData, live,
+    DeleteMessage, EditMessage, JoinRoom, LeaveRoom, PostMessage, RoomInfo, RoomPageData, delete_message, edit_message,
+    live,
     live::{Connection, PendingPost, Socket, Timeline},
     my_rooms, older_messages, post_message, room_page,
 };
 use crate::{
     auth::urlencode,
-    error::{ErrorText, InputErrorText},
+    error::{AppError, error_text, field_or_error_text, input_error_text},
     i18n::*,
     pages::{LocalTime, page_or_error},
     seo::{IndexableTags, NoIndex},
@@ -38,24 +39,62 @@ pub fn RoomPage() -> impl IntoView {
     let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let before = move || query.read().get("before").and_then(|b| b.parse::<i64>().ok());
-    // Without JavaScript, an Edit link opens `?edit={id}` with its form.
-    let editing = query.with_untracked(|query| query.get("edit").and_then(|id| uuid::Uuid::parse_str(&id).ok()).map(MessageId));
+    // Without JavaScript, an Edit link opens `?edit={id}` with its form, and
+    // a refused post or edit comes back with the server's reason (leptos_axum
+    // puts it in the address). Read here, on the server, so the island does
+    // not carry the actions' code.
+    let editing = query.with_untracked(|query| query.get("edit").and_then(|id| uuid::Uuid::parse_str(&id).ok())).map(|id| OpenEdit {
+        id: MessageId(id),
+        refused: ServerAction::<EditMessage>::new().value().get_untracked().and_then(Result::err),
+    });
+    let post_refused = ServerAction::<PostMessage>::new().value().get_untracked().and_then(Result::err);
     let data = Resource::new(move || (slug(), before()), |(slug, before)| room_page(slug, before));
     // Created here, outside the Suspense: a resource created while a
     // Suspense renders its children can keep the server's stream open forever.
     let sidebar = Resource::new(|| (), |_| my_rooms());
     view! {
-        <Suspense fallback=move || view! { <p class="text-slate-500">{t!(i18n, room_loading)}</p> }>
-            {move || Suspend::new(async move {
-                let my_rooms = sidebar.await.unwrap_or_default();
-                page_or_error(data.await, |data| {
-                    view! {
-                        <RoomHead room=data.room.clone() seo=data.seo.clone() />
-                        <Conversation data my_rooms editing />
-                    }
-                        .into_any()
+        <Suspense fallback=move || view! { <p class="text-slate-500">{tu_string!(i18n, room_loading)}</p> }>
+            {move || {
+                let (editing, post_refused) = (editing.clone(), post_refused.clone());
+                Suspend::new(async move {
+                    let my_rooms = sidebar.await.unwrap_or_default();
+                    page_or_error(data.await, |data| {
+                        let RoomPageData { room, messages, has_older, latest, viewer, next_message_id, latest_day, seo } = data;
+                        let signed_in = viewer.is_some();
+                        let slug = room.slug.clone();
+                        let instead_of_composer = match (signed_in, room.is_member, next_message_id) {
+                            (true, true, Some(_)) => None,
+                            (true, true, None) => Some(view! { <JumpToLatest slug /> }.into_any()),
+                            (true, false, _) => Some(view! { <JoinPrompt slug /> }.into_any()),
+                            (false, _, _) => Some(view! { <SignInPrompt slug /> }.into_any()),
+                        };
+                        let header = room.clone();
+                        view! {
+                            <RoomHead room=room.clone() seo />
+                            <div class="grid gap-6 lg:grid-cols-[15rem_minmax(0,1fr)]">
+                                <Conversation
+                                    room=room.clone()
+                                    messages
+                                    has_older
+                                    latest
+                                    viewer
+                                    composer_id=next_message_id
+                                    my_rooms
+                                    editing
+                                    post_refused
+                                >
+                                    <RoomHeader room=header latest_day />
+                                </Conversation>
+                                // Beside the island (it is `display: contents`,
+                                // so this is the grid's next cell): what a
+                                // person without a composer may do instead.
+                                {instead_of_composer.map(|prompt| view! { <div class="lg:col-start-2">{prompt}</div> })}
+                            </div>
+                        }
+                            .into_any()
+                    })
                 })
-            })}
+            }}
         </Suspense>
     }
 }
@@ -74,43 +113,42 @@ fn RoomHead(room: RoomInfo, seo: Option<crate::seo::PageSeo>) -> impl IntoView {
     }
 }
 
-/// The island: the room's own rooms list, header, messages and composer,
-/// live on the latest page.
+/// The island: the person's rooms list, the messages and the composer, live
+/// on the latest page. The room's header comes as server-rendered children:
+/// nothing in it changes, so the browser bundle does not carry it.
 #[island]
-fn Conversation(data: RoomPageData, my_rooms: Vec<MyRoom>, editing: Option<MessageId>) -> impl IntoView {
-    let i18n = crate::language::provide_island_i18n();
-    let room = data.room.clone();
-    let timeline = Timeline::new(room.id, data.messages, data.has_older, data.viewer.clone());
+#[allow(clippy::too_many_arguments)]
+fn Conversation(
+    room: RoomInfo,
+    /// Oldest first.
+    messages: Vec<MessageView>,
+    has_older: bool,
+    /// The latest page (live), not `?before=` (a stable archive).
+    latest: bool,
+    viewer: Option<String>,
+    /// The id of the next message, where the page has a composer.
+    composer_id: Option<MessageId>,
+    my_rooms: Vec<MyRoom>,
+    editing: Option<OpenEdit>,
+    post_refused: Option<AppError>,
+    children: Children,
+) -> impl IntoView {
+    crate::language::provide_island_i18n();
+    let signed_in = viewer.is_some();
+    let timeline = Timeline::new(room.id, messages, has_older, viewer);
     timeline.my_rooms.set(my_rooms);
     let other_rooms = Signal::derive(move || timeline.my_rooms.with(|rooms| rooms.iter().map(|r| r.id).collect()));
-    // Live only on the latest page; an older page is a stable archive.
-    let socket = if data.latest { Some(live::connect(timeline, other_rooms)) } else { None };
+    let socket = if latest { Some(live::connect(timeline, other_rooms)) } else { None };
     provide_context(timeline);
-    let signed_in = data.viewer.is_some();
     view! {
-        <div class="grid gap-6 lg:grid-cols-[15rem_minmax(0,1fr)]">
-            <Sidebar current=room.id signed_in />
-            <section aria-labelledby="room-title" class="flex min-w-0 flex-col">
-                <RoomHeader room=room.clone() socket_live=socket.is_some() latest_day=data.latest_day.clone() />
-                <MessageList room=room.clone() latest=data.latest socket editing />
-                <TypingLine />
-                {match (data.viewer.is_some(), room.is_member, data.next_message_id) {
-                    (true, true, Some(next_id)) => view! { <Composer room=room.id next_id socket /> }.into_any(),
-                    (true, true, None) => {
-                        view! {
-                            <p class="mt-4 text-sm">
-                                <a href=format!("/r/{}#latest", room.slug) class="text-indigo-700 underline dark:text-indigo-300">
-                                    {t!(i18n, room_jump_latest)}
-                                </a>
-                            </p>
-                        }
-                            .into_any()
-                    }
-                    (true, false, _) => view! { <JoinPrompt slug=room.slug.clone() /> }.into_any(),
-                    (false, _, _) => view! { <SignInPrompt slug=room.slug.clone() /> }.into_any(),
-                }}
-            </section>
-        </div>
+        <Sidebar current=room.id signed_in />
+        <section aria-labelledby="room-title" class="flex min-w-0 flex-col">
+            {children()}
+            <LiveStatus is_member=room.is_member socket_live=socket.is_some() />
+            <MessageList room=room.clone() latest socket editing />
+            <TypingLine />
+            {composer_id.map(|next_id| view! { <Composer room=room.id next_id socket refused=post_refused.clone() /> })}
+        </section>
     }
 }
 
@@ -120,14 +158,14 @@ fn Sidebar(current: RoomId, signed_in: bool) -> impl IntoView {
     let i18n = use_i18n();
     let timeline = expect_context::<Timeline>();
     view! {
-        <nav aria-label=move || t_string!(i18n, room_list_label) class="order-last lg:order-first">
+        <nav aria-label=tu_string!(i18n, room_list_label) class="order-last lg:order-first">
             <div class="mb-2 flex items-center justify-between">
                 <h2 class="text-sm font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400">
-                    {t!(i18n, room_list_title)}
+                    {tu_string!(i18n, room_list_title)}
                 </h2>
                 {signed_in.then(|| view! {
                     <a href="/rooms/new" class="text-sm font-medium text-indigo-700 underline dark:text-indigo-300">
-                        {t!(i18n, room_new_short)}
+                        {tu_string!(i18n, room_new_short)}
                     </a>
                 })}
             </div>
@@ -154,7 +192,7 @@ fn Sidebar(current: RoomId, signed_in: bool) -> impl IntoView {
                                                 class="rounded-full bg-slate-200 px-2 text-xs font-semibold text-slate-800 data-[mentioned=true]:bg-amber-400 data-[mentioned=true]:text-amber-950 dark:bg-slate-700 dark:text-slate-100"
                                                 data-mentioned=mentioned.to_string()
                                                 data-testid="unread"
-                                                title=move || t_string!(i18n, room_unread, count = unread)
+                                                title=tu_string!(i18n, room_unread, count = unread)
                                             >
                                                 {if mentioned { format!("@ {unread}") } else { unread.to_string() }}
                                             </span>
@@ -169,16 +207,13 @@ fn Sidebar(current: RoomId, signed_in: bool) -> impl IntoView {
     }
 }
 
+/// The room's name, description and facts, and what its owner or a member
+/// can do with it: rendered on the server only.
 #[component]
-fn RoomHeader(room: RoomInfo, socket_live: bool, latest_day: Option<String>) -> impl IntoView {
+fn RoomHeader(room: RoomInfo, latest_day: Option<String>) -> impl IntoView {
     let i18n = use_i18n();
-    let timeline = expect_context::<Timeline>();
-    // Shown once the page runs (without JavaScript there is no live state).
-    let mounted = RwSignal::new(false);
-    Effect::new(move |_| mounted.set(true));
-    let online = move || timeline.online.get();
     view! {
-        <header class="mb-3 flex flex-wrap items-start justify-between gap-3 border-b border-slate-200 pb-3 dark:border-slate-800">
+        <header class="mb-2 flex flex-wrap items-start justify-between gap-3 border-b border-slate-200 pb-3 dark:border-slate-800">
             <div class="min-w-0">
                 <h1 id="room-title" class="text-2xl font-bold tracking-tight">{room.name.clone()}</h1>
                 {(!room.description.is_empty()).then(|| view! {
@@ -187,34 +222,22 @@ fn RoomHeader(room: RoomInfo, socket_live: bool, latest_day: Option<String>) -> 
                 <p class="mt-1 flex flex-wrap gap-x-3 text-xs text-slate-500 dark:text-slate-400">
                     <span>
                         {match room.visibility {
-                            Visibility::Public => t!(i18n, room_public).into_any(),
-                            Visibility::Private => t!(i18n, room_private).into_any(),
+                            Visibility::Public => tu_string!(i18n, room_public),
+                            Visibility::Private => tu_string!(i18n, room_private),
                         }}
                     </span>
-                    <span>{t!(i18n, directory_members, count = room.member_count)}</span>
+                    <span>{tu_string!(i18n, directory_members, count = room.member_count)}</span>
                     {latest_day.map(|day| view! {
                         <a href=format!("/r/{}/{day}", room.slug) class="underline" data-testid="archive-link">
-                            {t!(i18n, archive_link)}
+                            {tu_string!(i18n, archive_link)}
                         </a>
                     })}
-                    {room.is_member.then(|| view! {
-                        <span data-testid="presence">
-                            {move || {
-                                let people = online();
-                                (!people.is_empty()).then(|| {
-                                    let names = people.iter().map(|p| p.display_name.clone()).collect::<Vec<_>>().join(", ");
-                                    view! { {t!(i18n, room_online, count = people.len())} ": " {names} }
-                                })
-                            }}
-                        </span>
-                    })}
-                    {move || (mounted.get() && socket_live).then(|| view! { <ConnectionState /> })}
                 </p>
             </div>
             <div class="flex items-center gap-2">
                 {room.is_owner.then(|| view! {
                     <a href=format!("/r/{}/settings", room.slug) class="rounded-md border border-slate-300 px-3 py-1.5 text-sm dark:border-slate-700">
-                        {t!(i18n, room_settings_title)}
+                        {tu_string!(i18n, room_settings_title)}
                     </a>
                 })}
                 {(room.is_member && !room.is_owner).then(|| view! {
@@ -223,12 +246,39 @@ fn RoomHeader(room: RoomInfo, socket_live: bool, latest_day: Option<String>) -> 
                     <form method="post" action=LeaveRoom::PATH>
                         <input type="hidden" name="slug" value=room.slug.clone() />
                         <button type="submit" class="rounded-md border border-slate-300 px-3 py-1.5 text-sm dark:border-slate-700">
-                            {t!(i18n, room_leave)}
+                            {tu_string!(i18n, room_leave)}
                         </button>
                     </form>
                 })}
             </div>
         </header>
+    }
+}
+
+/// Who of the members is here and how the live connection is doing: shown
+/// once the page runs (without JavaScript there is no live state).
+#[component]
+fn LiveStatus(is_member: bool, socket_live: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let timeline = expect_context::<Timeline>();
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    view! {
+        <p class="mb-2 flex min-h-4 flex-wrap gap-x-3 text-xs text-slate-500 dark:text-slate-400">
+            {is_member.then(|| view! {
+                <span data-testid="presence">
+                    {move || {
+                        timeline.online.with(|people| {
+                            (!people.is_empty()).then(|| {
+                                let names = people.iter().map(|p| p.display_name.as_str()).collect::<Vec<_>>().join(", ");
+                                format!("{}: {names}", tu_string!(i18n, room_online, count = people.len()))
+                            })
+                        })
+                    }}
+                </span>
+            })}
+            {move || (mounted.get() && socket_live).then(|| view! { <ConnectionState /> })}
+        </p>
     }
 }
 
@@ -243,14 +293,22 @@ fn ConnectionState() -> impl IntoView {
             Connection::Retrying(_) => "retrying",
         }>
             {move || match timeline.connection.get() {
-                Connection::Live => view! { <span class="text-emerald-700 dark:text-emerald-400">"● " {t!(i18n, connection_live)}</span> }.into_any(),
-                Connection::Connecting => view! { <span>"○ " {t!(i18n, connection_connecting)}</span> }.into_any(),
+                Connection::Live => view! { <span class="text-emerald-700 dark:text-emerald-400">"● " {tu_string!(i18n, connection_live)}</span> }.into_any(),
+                Connection::Connecting => view! { <span>"○ " {tu_string!(i18n, connection_connecting)}</span> }.into_any(),
                 Connection::Retrying(seconds) => {
-                    view! { <span class="text-amber-700 dark:text-amber-400">"○ " {t!(i18n, connection_retrying, seconds)}</span> }.into_any()
+                    view! { <span class="text-amber-700 dark:text-amber-400">"○ " {tu_string!(i18n, connection_retrying, seconds).to_string()}</span> }.into_any()
                 }
             }}
         </span>
     }
+}
+
+/// The edit form a page opens without JavaScript (`?edit={id}`), with the
+/// server's refusal of its last submission, if there was one.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OpenEdit {
+    id: MessageId,
+    refused: Option<AppError>,
 }
 
 /// One row to render: a confirmed message and whether it opens a group.
@@ -277,7 +335,7 @@ pub(super) fn rows(messages: &std::collections::BTreeMap<tchatche_core::ids::Seq
 }
 
 #[component]
-fn MessageList(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: Option<MessageId>) -> impl IntoView {
+fn MessageList(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: Option<OpenEdit>) -> impl IntoView {
     let i18n = use_i18n();
     let timeline = expect_context::<Timeline>();
     let list = NodeRef::<html::Div>::new();
@@ -373,24 +431,24 @@ fn MessageList(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: Op
                                         load_older();
                                     }
                                 >
-                                    {t!(i18n, room_older)}
+                                    {tu_string!(i18n, room_older)}
                                 </a>
                             }
                         })
                 }}
             </p>
             {move || timeline.messages.with(|m| m.is_empty()).then(|| view! {
-                <p class="px-3 py-8 text-center text-slate-500 dark:text-slate-400" data-testid="no-messages">{t!(i18n, room_empty)}</p>
+                <p class="px-3 py-8 text-center text-slate-500 dark:text-slate-400" data-testid="no-messages">{tu_string!(i18n, room_empty)}</p>
             })}
             // A live region: screen readers announce new messages. (`log`
             // is not a role a list may take, hence the wrapper.)
-            <div role="log" aria-label=move || t_string!(i18n, room_messages_label)>
+            <div role="log" aria-label=tu_string!(i18n, room_messages_label)>
                 <ol class="flex flex-col">
                     <For
                         each=move || timeline.messages.with(rows)
                         key=|row| (row.message.id, row.message.version, row.first_of_group)
                         children=move |row| {
-                            let editing = editing == Some(row.message.id);
+                            let editing = editing.clone().filter(|edit| edit.id == row.message.id);
                             view! { <MessageRow row viewer=viewer.clone() editing /> }
                         }
                     />
@@ -405,7 +463,7 @@ fn MessageList(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: Op
         </div>
         {(!latest).then(|| view! {
             <p class="mt-2 text-center text-sm">
-                <a href=format!("/r/{}#latest", room.slug) class="text-indigo-700 underline dark:text-indigo-300">{t!(i18n, room_jump_latest)}</a>
+                <a href=format!("/r/{}#latest", room.slug) class="text-indigo-700 underline dark:text-indigo-300">{tu_string!(i18n, room_jump_latest)}</a>
             </p>
         })}
     }
@@ -420,8 +478,8 @@ pub(super) fn MessageRow(
     row: Row,
     viewer: Option<String>,
     /// Opened with its edit form (`?edit={id}`, without JavaScript).
-    #[prop(optional)]
-    editing: bool,
+    #[prop(optional_no_strip)]
+    editing: Option<OpenEdit>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let message = row.message;
@@ -429,11 +487,12 @@ pub(super) fn MessageRow(
     let mentioned = viewer.as_ref().is_some_and(|me| message.mentions.iter().any(|m| m.eq_ignore_ascii_case(me)));
     // Without JavaScript the Edit link opens `?edit={id}`, rendered by the
     // server; hydrated, it only flips `open`, so nothing is fetched again.
-    let open = RwSignal::new(editing);
+    let open = RwSignal::new(editing.is_some());
+    let refused = editing.and_then(|edit| edit.refused);
     let editing = move || own && open.get();
     let (name, avatar) = match &message.author {
         Some(author) => (author.display_name.clone(), crate::auth::avatar_url(&author.username, None)),
-        None => (t_string!(i18n, deleted_account).to_owned(), "/favicon.svg".to_owned()),
+        None => (tu_string!(i18n, deleted_account).to_owned(), "/favicon.svg".to_owned()),
     };
     let body = message.body.clone();
     let html = message.html.clone();
@@ -456,20 +515,20 @@ pub(super) fn MessageRow(
                     </p>
                 })}
                 {if message.deleted {
-                    view! { <p class="text-sm italic text-slate-500 dark:text-slate-400" data-testid="tombstone">{t!(i18n, message_deleted)}</p> }.into_any()
+                    view! { <p class="text-sm italic text-slate-500 dark:text-slate-400" data-testid="tombstone">{tu_string!(i18n, message_deleted)}</p> }.into_any()
                 } else {
                     view! {
                         <Show
                             when=editing
                             fallback=move || view! { <div class="message-body break-words" inner_html=html.clone()></div> }
                         >
-                            <EditForm room=message.room_id id=message.id body=body.clone() open />
+                            <EditForm room=message.room_id id=message.id body=body.clone() open refused=refused.clone() />
                         </Show>
                     }
                         .into_any()
                 }}
                 {(message.edited_at.is_some() && !message.deleted).then(|| view! {
-                    <span class="text-xs text-slate-500 dark:text-slate-400" data-testid="edited">{t!(i18n, message_edited)}</span>
+                    <span class="text-xs text-slate-500 dark:text-slate-400" data-testid="edited">{tu_string!(i18n, message_edited)}</span>
                 })}
                 {(own && !message.deleted).then(|| view! { <MessageActions room=message.room_id id=message.id open /> })}
             </div>
@@ -480,7 +539,16 @@ pub(super) fn MessageRow(
 #[component]
 fn MessageActions(room: RoomId, id: MessageId, open: RwSignal<bool>) -> impl IntoView {
     let i18n = use_i18n();
-    let delete = ServerAction::<DeleteMessage>::new();
+    let refused = RwSignal::new(None::<String>);
+    // Hydrated, the deletion reaches this page over the socket like anyone
+    // else's; without JavaScript the form posts and the server sends the
+    // person back.
+    let delete = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        leptos::task::spawn_local(async move {
+            refused.set(delete_message(room, id).await.err().map(|error| error_text(&error)));
+        });
+    };
     view! {
         <div class="flex gap-3 text-xs text-slate-500 opacity-70 group-hover:opacity-100 dark:text-slate-400">
             <a
@@ -492,38 +560,51 @@ fn MessageActions(room: RoomId, id: MessageId, open: RwSignal<bool>) -> impl Int
                     open.set(true);
                 }
             >
-                {t!(i18n, message_edit)}
+                {tu_string!(i18n, message_edit)}
             </a>
-            <ActionForm action=delete>
+            <form method="post" action=DeleteMessage::PATH on:submit=delete>
                 <input type="hidden" name="room" value=room.0 />
                 <input type="hidden" name="id" value=id.to_string() />
-                <button type="submit" class="underline" data-testid="delete-message">{t!(i18n, message_delete)}</button>
-            </ActionForm>
+                <button type="submit" class="underline" data-testid="delete-message">{tu_string!(i18n, message_delete)}</button>
+            </form>
+            {move || refused.get().map(|text| view! { <span role="alert" class="text-red-700 dark:text-red-400">{text}</span> })}
         </div>
     }
 }
 
 #[component]
-fn EditForm(room: RoomId, id: MessageId, body: String, open: RwSignal<bool>) -> impl IntoView {
+fn EditForm(room: RoomId, id: MessageId, body: String, open: RwSignal<bool>, refused: Option<AppError>) -> impl IntoView {
     let i18n = use_i18n();
-    let edit = ServerAction::<EditMessage>::new();
+    let textarea = NodeRef::<html::Textarea>::new();
+    let error = RwSignal::new(refused.as_ref().map(|refusal| field_or_error_text(refusal, "body")));
+    // A refused edit comes back with the text as it was sent.
+    let body = refused.and_then(|refusal| refusal.kept("body")).unwrap_or(body);
     let close = move || {
         open.set(false);
         forget_edit_link();
     };
-    Effect::new(move |_| {
-        if let Some(Ok(())) = edit.value().get() {
-            close();
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(text) = textarea.get_untracked().map(|t| t.value()) else { return };
+        if let Err(problem) = MessageBody::parse(&text) {
+            error.set(Some(input_error_text(problem)));
+            return;
         }
-    });
-    let error = move || edit.value().get().and_then(|r| r.err()).and_then(|e| e.field("body"));
+        leptos::task::spawn_local(async move {
+            match edit_message(room, id, text).await {
+                Ok(()) => close(),
+                Err(refusal) => error.set(Some(field_or_error_text(&refusal, "body"))),
+            }
+        });
+    };
     view! {
-        <ActionForm action=edit attr:class="flex flex-col gap-2">
+        <form method="post" action=EditMessage::PATH class="flex flex-col gap-2" on:submit=save>
             <input type="hidden" name="room" value=room.0 />
             <input type="hidden" name="id" value=id.to_string() />
-            <label for=format!("edit-{id}") class="sr-only">{t!(i18n, message_edit)}</label>
+            <label for=format!("edit-{id}") class="sr-only">{tu_string!(i18n, message_edit)}</label>
             <textarea
                 id=format!("edit-{id}")
+                node_ref=textarea
                 name="body"
                 rows="2"
                 maxlength=MessageBody::MAX
@@ -531,9 +612,9 @@ fn EditForm(room: RoomId, id: MessageId, body: String, open: RwSignal<bool>) -> 
             >
                 {body}
             </textarea>
-            <p class="text-sm text-red-700 dark:text-red-400" role="alert">{move || error().map(|error| view! { <InputErrorText error /> })}</p>
+            <p class="text-sm text-red-700 dark:text-red-400" role="alert">{move || error.get()}</p>
             <div class="flex gap-2">
-                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1 text-sm font-semibold text-white">{t!(i18n, settings_save)}</button>
+                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1 text-sm font-semibold text-white">{tu_string!(i18n, settings_save)}</button>
                 // `?` keeps the path and drops the query (`?edit=`).
                 <a
                     href=format!("?#m-{id}")
@@ -543,10 +624,10 @@ fn EditForm(room: RoomId, id: MessageId, body: String, open: RwSignal<bool>) -> 
                         close();
                     }
                 >
-                    {t!(i18n, message_cancel)}
+                    {tu_string!(i18n, message_cancel)}
                 </a>
             </div>
-        </ActionForm>
+        </form>
     }
 }
 
@@ -580,22 +661,19 @@ fn PendingRow(pending: PendingPost) -> impl IntoView {
             <div class="min-w-0 flex-1">
                 <p class="whitespace-pre-wrap break-words text-slate-500 dark:text-slate-400">{body}</p>
                 {match failed {
-                    None => view! { <span class="text-xs text-slate-500">{t!(i18n, message_sending)}</span> }.into_any(),
+                    None => view! { <span class="text-xs text-slate-500">{tu_string!(i18n, message_sending)}</span> }.into_any(),
                     Some(reason) => {
-                        let reason = match reason.field("body") {
-                            Some(error) => view! { <InputErrorText error /> }.into_any(),
-                            None => view! { <ErrorText error=reason /> }.into_any(),
-                        };
+                        let reason = field_or_error_text(&reason, "body");
                         view! {
                             <p class="text-xs text-red-700 dark:text-red-400" role="alert">
-                                {t!(i18n, message_failed)} " " {reason} " "
+                                {tu_string!(i18n, message_failed)} " " {reason} " "
                                 <button
                                     type="button"
                                     class="underline"
                                     data-testid="retry"
                                     on:click=move |_| send(timeline, id, retry_body.clone())
                                 >
-                                    {t!(i18n, message_retry)}
+                                    {tu_string!(i18n, message_retry)}
                                 </button>
                             </p>
                         }
@@ -628,14 +706,12 @@ fn send(timeline: Timeline, id: MessageId, body: String) {
 }
 
 #[component]
-fn Composer(room: RoomId, next_id: MessageId, socket: Option<Socket>) -> impl IntoView {
+fn Composer(room: RoomId, next_id: MessageId, socket: Option<Socket>, refused: Option<AppError>) -> impl IntoView {
     let i18n = use_i18n();
     let timeline = expect_context::<Timeline>();
     // Without JavaScript, a refused post comes back here with its error and text.
-    let action = ServerAction::<PostMessage>::new();
-    let server_error = move || action.value().get().and_then(|r| r.err());
-    let kept = move || server_error().and_then(|e| e.kept("body")).unwrap_or_default();
-    let typed_error = RwSignal::new(None::<tchatche_core::input::InputError>);
+    let kept = refused.as_ref().and_then(|refusal| refusal.kept("body")).unwrap_or_default();
+    let error = RwSignal::new(refused.as_ref().map(|refusal| field_or_error_text(refusal, "body")));
     let textarea = NodeRef::<html::Textarea>::new();
     let last_typing = StoredValue::new(0.0f64);
 
@@ -644,9 +720,9 @@ fn Composer(room: RoomId, next_id: MessageId, socket: Option<Socket>) -> impl In
         let Some(input) = textarea.get_untracked() else { return };
         let text = input.value();
         match MessageBody::parse(&text) {
-            Err(error) => typed_error.set(Some(error)),
+            Err(problem) => error.set(Some(input_error_text(problem))),
             Ok(_) => {
-                typed_error.set(None);
+                error.set(None);
                 input.set_value("");
                 // The next keystroke starts a new "typing" at once.
                 last_typing.set_value(0.0);
@@ -675,7 +751,7 @@ fn Composer(room: RoomId, next_id: MessageId, socket: Option<Socket>) -> impl In
         <form method="post" action=PostMessage::PATH class="mt-3 flex flex-col gap-2" on:submit=submit data-testid="composer">
             <input type="hidden" name="room" value=room.0 />
             <input type="hidden" name="id" value=next_id.to_string() />
-            <label for="composer" class="sr-only">{t!(i18n, composer_label)}</label>
+            <label for="composer" class="sr-only">{tu_string!(i18n, composer_label)}</label>
             <div class="flex items-end gap-2">
                 <textarea
                     id="composer"
@@ -684,7 +760,7 @@ fn Composer(room: RoomId, next_id: MessageId, socket: Option<Socket>) -> impl In
                     rows="2"
                     required
                     maxlength=MessageBody::MAX
-                    placeholder=move || t_string!(i18n, composer_placeholder)
+                    placeholder=tu_string!(i18n, composer_placeholder)
                     on:input=on_input
                     on:keydown=on_keydown
                     class="min-h-12 flex-1 resize-y rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900"
@@ -692,19 +768,13 @@ fn Composer(room: RoomId, next_id: MessageId, socket: Option<Socket>) -> impl In
                     {kept}
                 </textarea>
                 <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
-                    {t!(i18n, composer_send)}
+                    {tu_string!(i18n, composer_send)}
                 </button>
             </div>
             <p class="min-h-5 text-sm text-red-700 dark:text-red-400" role="alert" data-testid="composer-error">
-                {move || {
-                    typed_error
-                        .get()
-                        .or_else(|| server_error().and_then(|e| e.field("body")))
-                        .map(|error| view! { <InputErrorText error /> }.into_any())
-                        .or_else(|| server_error().filter(|e| e.field("body").is_none()).map(|error| view! { <ErrorText error /> }.into_any()))
-                }}
+                {move || error.get()}
             </p>
-            <p class="text-xs text-slate-500 dark:text-slate-400">{t!(i18n, composer_hint)}</p>
+            <p class="text-xs text-slate-500 dark:text-slate-400">{tu_string!(i18n, composer_hint)}</p>
         </form>
     }
 }
@@ -728,8 +798,21 @@ fn TypingLine() -> impl IntoView {
         <p class="mt-1 min-h-5 text-sm italic text-slate-500 dark:text-slate-400" aria-live="polite" data-testid="typing">
             {move || {
                 let names: Vec<String> = timeline.typing.get().into_iter().map(|(who, _)| who.display_name).collect();
-                (!names.is_empty()).then(|| t_string!(i18n, room_typing, names = names.join(", ")))
+                (!names.is_empty()).then(|| tu_string!(i18n, room_typing, names = names.join(", ")).to_string())
             }}
+        </p>
+    }
+}
+
+/// For a member on an older page: the composer is on the latest one.
+#[component]
+fn JumpToLatest(slug: String) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <p class="text-sm">
+            <a href=format!("/r/{slug}#latest") class="text-indigo-700 underline dark:text-indigo-300">
+                {tu_string!(i18n, room_jump_latest)}
+            </a>
         </p>
     }
 }
@@ -740,12 +823,12 @@ fn TypingLine() -> impl IntoView {
 fn JoinPrompt(slug: String) -> impl IntoView {
     let i18n = use_i18n();
     view! {
-        <div class="mt-3 rounded-xl border border-slate-200 p-4 dark:border-slate-800">
-            <p class="mb-3 text-sm text-slate-600 dark:text-slate-400">{t!(i18n, room_join_prompt)}</p>
+        <div class="rounded-xl border border-slate-200 p-4 dark:border-slate-800">
+            <p class="mb-3 text-sm text-slate-600 dark:text-slate-400">{tu_string!(i18n, room_join_prompt)}</p>
             <form method="post" action=JoinRoom::PATH>
                 <input type="hidden" name="slug" value=slug />
                 <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white" data-testid="join">
-                    {t!(i18n, room_join)}
+                    {tu_string!(i18n, room_join)}
                 </button>
             </form>
         </div>
@@ -757,11 +840,11 @@ fn SignInPrompt(slug: String) -> impl IntoView {
     let i18n = use_i18n();
     let next = urlencode(&format!("/r/{slug}"));
     view! {
-        <div class="mt-3 rounded-xl border border-slate-200 p-4 text-sm dark:border-slate-800" data-testid="sign-in-to-post">
-            {t!(i18n, room_signin_prompt)} " "
-            <a href=format!("/signin?next={next}") class="font-medium text-indigo-700 underline dark:text-indigo-300">{t!(i18n, nav_signin)}</a>
+        <div class="rounded-xl border border-slate-200 p-4 text-sm dark:border-slate-800" data-testid="sign-in-to-post">
+            {tu_string!(i18n, room_signin_prompt)} " "
+            <a href=format!("/signin?next={next}") class="font-medium text-indigo-700 underline dark:text-indigo-300">{tu_string!(i18n, nav_signin)}</a>
             " · "
-            <a href=format!("/signup?next={next}") class="font-medium text-indigo-700 underline dark:text-indigo-300">{t!(i18n, nav_signup)}</a>
+            <a href=format!("/signup?next={next}") class="font-medium text-indigo-700 underline dark:text-indigo-300">{tu_string!(i18n, nav_signup)}</a>
         </div>
     }
 }

@@ -22,7 +22,7 @@ use tchatche_core::{
     room::{MyRoom, Visibility},
 };
 
-use crate::{error::AppError, seo::PageSeo};
+use crate::{codec::JsonAnswer, error::AppError, seo::PageSeo};
 #[cfg(feature = "ssr")]
 use crate::error::with_status;
 
@@ -257,7 +257,7 @@ pub async fn room_page(slug: String, before: Option<i64>) -> Result<RoomPageData
 }
 
 /// Older messages, for scrolling back (oldest first).
-#[server(endpoint = "older_messages", input = GetUrl)]
+#[server(endpoint = "older_messages", input = GetUrl, output = JsonAnswer)]
 pub async fn older_messages(room: RoomId, before: i64) -> Result<(Vec<MessageView>, bool), AppError> {
     use crate::state::app_state;
     let (room, _, _) = access::visible_room_by_id(room).await?;
@@ -268,7 +268,7 @@ pub async fn older_messages(room: RoomId, before: i64) -> Result<(Vec<MessageVie
 
 /// Posts a message. `id` is chosen by the client: sending it again (a retry)
 /// returns the same message. Limited to a burst of 10, then one a second.
-#[server(endpoint = "post_message")]
+#[server(endpoint = "post_message", output = JsonAnswer)]
 pub async fn post_message(room: RoomId, id: String, body: String) -> Result<MessageView, AppError> {
     use tchatche_core::{input::InputError, limits::Scope};
 
@@ -297,7 +297,7 @@ pub async fn post_message(room: RoomId, id: String, body: String) -> Result<Mess
 }
 
 /// Edits one's own message.
-#[server(endpoint = "edit_message")]
+#[server(endpoint = "edit_message", output = JsonAnswer)]
 pub async fn edit_message(room: RoomId, id: MessageId, body: String) -> Result<(), AppError> {
     use crate::{error::InvalidForm, state::app_state};
     let (room, viewer) = access::member_room(room).await?;
@@ -315,7 +315,7 @@ pub async fn edit_message(room: RoomId, id: MessageId, body: String) -> Result<(
 }
 
 /// Deletes one's own message (moderators and admins: any message).
-#[server(endpoint = "delete_message")]
+#[server(endpoint = "delete_message", output = JsonAnswer)]
 pub async fn delete_message(room: RoomId, id: MessageId) -> Result<(), AppError> {
     use crate::state::app_state;
     let (room, viewer, _) = access::visible_room_by_id(room).await?;
