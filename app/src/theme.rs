@@ -71,7 +71,7 @@ impl Theme {
 
 /// Stores the theme choice in a cookie (and on the account, when signed in);
 /// a plain form post is redirected back.
-#[server(endpoint = "set_theme")]
+#[server(endpoint = "set_theme", output = crate::codec::JsonAnswer)]
 pub async fn set_theme(theme: String) -> Result<(), AppError> {
     use crate::error::with_status;
     let theme = Theme::parse(&theme)
@@ -137,7 +137,7 @@ pub fn ThemeToggle() -> impl IntoView {
                 data-theme-current=move || theme.get().as_str()
             >
                 <span aria-hidden="true">{icon}</span>
-                <span class="sr-only">{move || t_string!(i18n, theme_label)} ": "</span>
+                <span class="sr-only">{tu_string!(i18n, theme_label)} ": "</span>
                 <span>{name}</span>
             </button>
         </form>

@@ -88,7 +88,7 @@ pub fn RoomPage() -> impl IntoView {
                                 // Beside the island (it is `display: contents`,
                                 // so this is the grid's next cell): what a
                                 // person without a composer may do instead.
-                                {instead_of_composer.map(|prompt| view! { <div class="lg:col-start-2">{prompt}</div> })}
+                                {instead_of_composer.map(|prompt| view! { <div class="-mt-3 lg:col-start-2">{prompt}</div> })}
                             </div>
                         }
                             .into_any()
