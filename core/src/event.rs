@@ -52,14 +52,14 @@ pub enum RoomEvent {
     Presence { room_id: RoomId, online: Vec<Author> },
     /// Events may have been lost on the way to this process (a Redis
     /// reconnect, a lagging receiver): subscribers reload from storage.
-    Resync { room_id: RoomId },
+    Resync(RoomId),
 }
 
 impl RoomEvent {
     pub fn room_id(&self) -> RoomId {
         match self {
             Self::Message(message) => message.room_id,
-            Self::Typing { room_id, .. } | Self::Presence { room_id, .. } | Self::Resync { room_id } => *room_id,
+            Self::Typing { room_id, .. } | Self::Presence { room_id, .. } | Self::Resync(room_id) => *room_id,
         }
     }
 }
@@ -89,9 +89,9 @@ pub enum ServerFrame {
     /// and `online` who of the members is here (members only see it).
     Subscribed { room: RoomId, member: bool, online: Vec<Author> },
     /// The room does not exist or is not visible to this viewer.
-    Denied { room: RoomId },
+    Denied(RoomId),
     /// Too much was missed to catch up over the socket: reload the room.
-    Reload { room: RoomId },
+    Reload(RoomId),
     Event(RoomEvent),
     Pong,
 }

@@ -244,14 +244,14 @@ impl Connection {
             self.unfollow(room_id).await;
         }
         if self.rooms.len() >= MAX_ROOMS {
-            return vec![ServerFrame::Denied { room: room_id }];
+            return vec![ServerFrame::Denied(room_id)];
         }
         let room = match self.state.store.room_by_id(room_id).await {
             Ok(Some(room)) => room,
-            Ok(None) => return vec![ServerFrame::Denied { room: room_id }],
+            Ok(None) => return vec![ServerFrame::Denied(room_id)],
             Err(err) => {
                 tracing::error!(%err, "socket: loading a room failed");
-                return vec![ServerFrame::Denied { room: room_id }];
+                return vec![ServerFrame::Denied(room_id)];
             }
         };
         let member = match &self.viewer {
@@ -259,14 +259,14 @@ impl Connection {
             None => false,
         };
         if room.visibility == Visibility::Private && !member {
-            return vec![ServerFrame::Denied { room: room_id }];
+            return vec![ServerFrame::Denied(room_id)];
         }
         // Listen first, then read storage: nothing falls in between.
         let subscription = match self.state.bus.subscribe(room_id).await {
             Ok(subscription) => subscription,
             Err(err) => {
                 tracing::error!(%err, "socket: subscribing failed");
-                return vec![ServerFrame::Denied { room: room_id }];
+                return vec![ServerFrame::Denied(room_id)];
             }
         };
         let stream = futures::stream::unfold(subscription, |mut subscription| async move {
@@ -300,7 +300,7 @@ impl Connection {
     async fn catch_up(&mut self, room: RoomId) -> Vec<ServerFrame> {
         let Some(sent) = self.rooms.get(&room).map(|f| f.sent) else { return Vec::new() };
         match chat::catch_up(&self.state.store, &self.state.bus, room, sent).await {
-            Ok((_, true)) => vec![ServerFrame::Reload { room }],
+            Ok((_, true)) => vec![ServerFrame::Reload(room)],
             Ok((missed, false)) => {
                 if let (Some(last), Some(followed)) = (missed.last(), self.rooms.get_mut(&room)) {
                     followed.sent = followed.sent.max(last.version);
@@ -309,7 +309,7 @@ impl Connection {
             }
             Err(err) => {
                 tracing::error!(%err, "socket: catch-up failed");
-                vec![ServerFrame::Reload { room }]
+                vec![ServerFrame::Reload(room)]
             }
         }
     }
@@ -333,7 +333,7 @@ impl Connection {
                 RoomEvent::Presence { .. } => {
                     if followed.member { vec![Reply::Shared(shared)] } else { Vec::new() }
                 }
-                RoomEvent::Resync { .. } => own(self.catch_up(room).await),
+                RoomEvent::Resync(_) => own(self.catch_up(room).await),
             },
             // Events were dropped for this slow socket: fill the hole from storage.
             Received::Lagged(missed) => {

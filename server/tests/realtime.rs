@@ -83,9 +83,9 @@ backend_tests! {
         let mut visitor = open_socket(&app.url, &app.origin, None).await;
         assert_eq!(subscribed(&mut visitor, public, None).await, (false, vec![]));
         send_frame(&mut visitor, &ClientFrame::Subscribe { room: private, after: None }).await;
-        assert_eq!(next_frame(&mut visitor).await, ServerFrame::Denied { room: private });
+        assert_eq!(next_frame(&mut visitor).await, ServerFrame::Denied(private));
         send_frame(&mut visitor, &ClientFrame::Subscribe { room: RoomId(999_999), after: None }).await;
-        assert_eq!(next_frame(&mut visitor).await, ServerFrame::Denied { room: RoomId(999_999) });
+        assert_eq!(next_frame(&mut visitor).await, ServerFrame::Denied(RoomId(999_999)));
 
         let mut alice = app.socket().await;
         let (member, online) = subscribed(&mut alice, public, None).await;

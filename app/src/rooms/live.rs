@@ -321,10 +321,10 @@ mod client {
             let Some(text) = event.data().as_string() else { return };
             let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else { return };
             match frame {
-                ServerFrame::Reload { room } if room == self.timeline.room => {
+                ServerFrame::Reload(room) if room == self.timeline.room => {
                     let _ = window().location().reload();
                 }
-                ServerFrame::Denied { room } if room == self.timeline.room => {
+                ServerFrame::Denied(room) if room == self.timeline.room => {
                     self.stop();
                 }
                 frame => self.timeline.receive(frame, now()),

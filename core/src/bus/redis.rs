@@ -341,7 +341,7 @@ fn spawn_pump(subscriber: &SubscriberClient, keys: Keys, fanout: Arc<RoomFanout>
 
 fn resync_all(fanout: &RoomFanout) {
     for room_id in fanout.rooms() {
-        fanout.deliver(RoomEvent::Resync { room_id });
+        fanout.deliver(RoomEvent::Resync(room_id));
     }
 }
 
