@@ -46,7 +46,7 @@ test:
 bench: build
 	@scripts/check-services.sh
 	# The flags cargo-leptos gave the release build, so its artifacts are reused.
-	RUSTFLAGS="--cfg erase_components" cargo bench -p server
+	cargo bench -p server
 	scripts/bench-pages.sh
 
 # SQLite only: no PostgreSQL or Redis needed. --browser: Chromium for Lighthouse.

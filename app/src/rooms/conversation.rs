@@ -3,7 +3,10 @@
 //! JavaScript), posting, editing and deleting, live updates, typing and
 //! presence. Everything under [`Conversation`] is one island: it runs in the
 //! browser with the page's data as its props, and without the router, so it
-//! reads the address itself where it must.
+//! reads the address itself where it must. Its parts are plain functions
+//! rather than components (`sidebar`, `message_list`, `composer`, …): every
+//! component is one more view type compiled into the browser bundle, which
+//! has a size budget.
 
 use leptos::{html, prelude::*, server_fn::ServerFn};
 use leptos_meta::{Meta, Title};
@@ -141,20 +144,19 @@ fn Conversation(
     let socket = if latest { Some(live::connect(timeline, other_rooms)) } else { None };
     provide_context(timeline);
     view! {
-        <Sidebar current=room.id signed_in />
+        {sidebar(room.id, signed_in)}
         <section aria-labelledby="room-title" class="flex min-w-0 flex-col">
             {children()}
-            <LiveStatus is_member=room.is_member socket_live=socket.is_some() />
-            <MessageList room=room.clone() latest socket editing />
-            <TypingLine />
-            {composer_id.map(|next_id| view! { <Composer room=room.id next_id socket refused=post_refused.clone() /> })}
+            {live_status(room.is_member, socket.is_some())}
+            {message_list(room.clone(), latest, socket, editing)}
+            {typing_line()}
+            {composer_id.map(|next_id| composer(room.id, next_id, socket, post_refused.clone()))}
         </section>
     }
 }
 
 /// The rooms the person belongs to, with unread counts and mentions.
-#[component]
-fn Sidebar(current: RoomId, signed_in: bool) -> impl IntoView {
+fn sidebar(current: RoomId, signed_in: bool) -> impl IntoView {
     let i18n = use_i18n();
     let timeline = expect_context::<Timeline>();
     view! {
@@ -257,8 +259,7 @@ fn RoomHeader(room: RoomInfo, latest_day: Option<String>) -> impl IntoView {
 
 /// Who of the members is here and how the live connection is doing: shown
 /// once the page runs (without JavaScript there is no live state).
-#[component]
-fn LiveStatus(is_member: bool, socket_live: bool) -> impl IntoView {
+fn live_status(is_member: bool, socket_live: bool) -> impl IntoView {
     let i18n = use_i18n();
     let timeline = expect_context::<Timeline>();
     let mounted = RwSignal::new(false);
@@ -277,13 +278,12 @@ fn LiveStatus(is_member: bool, socket_live: bool) -> impl IntoView {
                     }}
                 </span>
             })}
-            {move || (mounted.get() && socket_live).then(|| view! { <ConnectionState /> })}
+            {move || (mounted.get() && socket_live).then(connection_state)}
         </p>
     }
 }
 
-#[component]
-fn ConnectionState() -> impl IntoView {
+fn connection_state() -> impl IntoView {
     let i18n = use_i18n();
     let timeline = expect_context::<Timeline>();
     view! {
@@ -293,11 +293,9 @@ fn ConnectionState() -> impl IntoView {
             Connection::Retrying(_) => "retrying",
         }>
             {move || match timeline.connection.get() {
-                Connection::Live => view! { <span class="text-emerald-700 dark:text-emerald-400">"● " {tu_string!(i18n, connection_live)}</span> }.into_any(),
-                Connection::Connecting => view! { <span>"○ " {tu_string!(i18n, connection_connecting)}</span> }.into_any(),
-                Connection::Retrying(seconds) => {
-                    view! { <span class="text-amber-700 dark:text-amber-400">"○ " {tu_string!(i18n, connection_retrying, seconds).to_string()}</span> }.into_any()
-                }
+                Connection::Live => format!("● {}", tu_string!(i18n, connection_live)),
+                Connection::Connecting => format!("○ {}", tu_string!(i18n, connection_connecting)),
+                Connection::Retrying(seconds) => format!("○ {}", tu_string!(i18n, connection_retrying, seconds)),
             }}
         </span>
     }
@@ -334,8 +332,7 @@ pub(super) fn rows(messages: &std::collections::BTreeMap<tchatche_core::ids::Seq
         .collect()
 }
 
-#[component]
-fn MessageList(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: Option<OpenEdit>) -> impl IntoView {
+fn message_list(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: Option<OpenEdit>) -> impl IntoView {
     let i18n = use_i18n();
     let timeline = expect_context::<Timeline>();
     let list = NodeRef::<html::Div>::new();
@@ -455,7 +452,7 @@ fn MessageList(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: Op
                     <For
                         each=move || timeline.pending.get()
                         key=|pending| (pending.id, pending.failed.is_some())
-                        children=move |pending| view! { <PendingRow pending /> }
+                        children=pending_row
                     />
                 </ol>
             </div>
@@ -517,27 +514,25 @@ pub(super) fn MessageRow(
                 {if message.deleted {
                     view! { <p class="text-sm italic text-slate-500 dark:text-slate-400" data-testid="tombstone">{tu_string!(i18n, message_deleted)}</p> }.into_any()
                 } else {
-                    view! {
-                        <Show
-                            when=editing
-                            fallback=move || view! { <div class="message-body break-words" inner_html=html.clone()></div> }
-                        >
-                            <EditForm room=message.room_id id=message.id body=body.clone() open refused=refused.clone() />
-                        </Show>
-                    }
+                    (move || {
+                        if editing() {
+                            edit_form(message.room_id, message.id, body.clone(), open, refused.clone()).into_any()
+                        } else {
+                            view! { <div class="message-body break-words" inner_html=html.clone()></div> }.into_any()
+                        }
+                    })
                         .into_any()
                 }}
                 {(message.edited_at.is_some() && !message.deleted).then(|| view! {
                     <span class="text-xs text-slate-500 dark:text-slate-400" data-testid="edited">{tu_string!(i18n, message_edited)}</span>
                 })}
-                {(own && !message.deleted).then(|| view! { <MessageActions room=message.room_id id=message.id open /> })}
+                {(own && !message.deleted).then(|| message_actions(message.room_id, message.id, open))}
             </div>
         </li>
     }
 }
 
-#[component]
-fn MessageActions(room: RoomId, id: MessageId, open: RwSignal<bool>) -> impl IntoView {
+fn message_actions(room: RoomId, id: MessageId, open: RwSignal<bool>) -> impl IntoView {
     let i18n = use_i18n();
     let refused = RwSignal::new(None::<String>);
     // Hydrated, the deletion reaches this page over the socket like anyone
@@ -572,8 +567,7 @@ fn MessageActions(room: RoomId, id: MessageId, open: RwSignal<bool>) -> impl Int
     }
 }
 
-#[component]
-fn EditForm(room: RoomId, id: MessageId, body: String, open: RwSignal<bool>, refused: Option<AppError>) -> impl IntoView {
+fn edit_form(room: RoomId, id: MessageId, body: String, open: RwSignal<bool>, refused: Option<AppError>) -> impl IntoView {
     let i18n = use_i18n();
     let textarea = NodeRef::<html::Textarea>::new();
     let error = RwSignal::new(refused.as_ref().map(|refusal| field_or_error_text(refusal, "body")));
@@ -647,8 +641,7 @@ fn forget_edit_link() {
 }
 
 /// A message this tab sent: shown at once, confirmed or failed with a retry.
-#[component]
-fn PendingRow(pending: PendingPost) -> impl IntoView {
+fn pending_row(pending: PendingPost) -> impl IntoView {
     let i18n = use_i18n();
     let timeline = expect_context::<Timeline>();
     let failed = pending.failed.clone();
@@ -705,8 +698,7 @@ fn send(timeline: Timeline, id: MessageId, body: String) {
     });
 }
 
-#[component]
-fn Composer(room: RoomId, next_id: MessageId, socket: Option<Socket>, refused: Option<AppError>) -> impl IntoView {
+fn composer(room: RoomId, next_id: MessageId, socket: Option<Socket>, refused: Option<AppError>) -> impl IntoView {
     let i18n = use_i18n();
     let timeline = expect_context::<Timeline>();
     // Without JavaScript, a refused post comes back here with its error and text.
@@ -790,8 +782,7 @@ fn now_ms() -> f64 {
     }
 }
 
-#[component]
-fn TypingLine() -> impl IntoView {
+fn typing_line() -> impl IntoView {
     let i18n = use_i18n();
     let timeline = expect_context::<Timeline>();
     view! {
