@@ -40,6 +40,7 @@ test:
 	@scripts/check-services.sh
 	cargo test $(SERVER_CRATES) --features tchatche-core/test-support,app/ssr
 	cargo leptos build --release   # also compiles the frontend crate for wasm32
+	node scripts/wasm-budget.mjs    # the browser bundle stays within 200,000 B brotli
 	cd end2end && npm test
 
 .PHONY: bench
