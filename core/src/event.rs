@@ -95,3 +95,24 @@ pub enum ServerFrame {
     Event(RoomEvent),
     Pong,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{RoomId, Seq};
+
+    /// The socket's wire format, as README.md describes it to anyone who
+    /// writes a client.
+    #[test]
+    fn frames_have_the_documented_shape() {
+        let subscribe: ClientFrame = serde_json::from_str(r#"{"type":"subscribe","room":7,"after":41}"#).unwrap();
+        assert_eq!(subscribe, ClientFrame::Subscribe { room: RoomId(7), after: Some(Seq(41)) });
+        let frame = |frame: &ServerFrame| serde_json::to_string(frame).unwrap();
+        assert_eq!(frame(&ServerFrame::Event(RoomEvent::Resync(RoomId(7)))), r#"{"event":{"resync":7}}"#);
+        assert_eq!(frame(&ServerFrame::Denied(RoomId(7))), r#"{"denied":7}"#);
+        assert_eq!(frame(&ServerFrame::Pong), r#""pong""#);
+        // Unknown or broken frames are errors, not panics.
+        assert!(serde_json::from_str::<ServerFrame>(r#"{"shout":1}"#).is_err());
+        assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"subscribe"}"#).is_err());
+    }
+}
