@@ -72,6 +72,9 @@ pub enum AppError {
     /// 500: a failure on our side, logged with its detail.
     #[error("internal error")]
     Internal,
+    /// 503: the database or Redis is unreachable or degraded; try again soon.
+    #[error("service unavailable")]
+    Unavailable,
     /// The request did not complete (network, decoding): client side.
     #[error("request failed: {0}")]
     Request(String),
@@ -121,6 +124,7 @@ impl AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal | Self::Request(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }
@@ -143,6 +147,10 @@ mod ssr {
             match err {
                 Error::Input { field, error } => Self::invalid(field, error),
                 Error::NotFound(_) => Self::NotFound,
+                err if err.is_unavailable() => {
+                    tracing::warn!(%err, "a dependency is unavailable");
+                    Self::Unavailable
+                }
                 err => {
                     tracing::error!(%err, "request failed");
                     Self::Internal
@@ -214,6 +222,7 @@ pub fn error_text(error: &AppError) -> String {
             tu_string!(i18n, error_rate_limited, seconds = *retry_after_secs).to_string()
         }
         AppError::Internal => tu_string!(i18n, error_internal).to_string(),
+        AppError::Unavailable => tu_string!(i18n, error_unavailable).to_string(),
         AppError::Request(_) => tu_string!(i18n, error_request).to_string(),
     }
 }

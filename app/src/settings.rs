@@ -66,8 +66,8 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     if !matches!(verify(&current_password, stored.as_deref()).await?, Verified::Match { .. }) {
         return Err(with_status(AppError::invalid("current_password", InputError::WrongPassword)));
     }
-    let epoch = state.store.change_password(user.id, &hash(new.as_str()).await?).await?;
-    session::restamp(epoch).await?;
+    let key = state.store.change_password(user.id, &hash(new.as_str()).await?).await?;
+    session::keep_only_this_one(user.id, key).await?;
     tracing::info!(user = %user.id, "password changed; other sessions ended");
     Ok(())
 }
@@ -103,7 +103,7 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
         return Err(with_status(AppError::invalid("password", InputError::WrongPassword)));
     }
     state.store.delete_user(user.id).await?;
-    session::end().await?;
+    session::end_all(user.id).await?;
     tracing::info!(user = %user.id, "account deleted");
     leptos_axum::redirect("/");
     Ok(())

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::prelude::*;
-use tchatche_core::{Bus, Store, config::Config, limits::Limiter};
+use tchatche_core::{Bus, Store, config::Config, limits::Limiter, sessions::Sessions};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,6 +20,9 @@ pub struct AppState {
     /// Rate limits (sign-in, sign-up, posting), shared through Redis when
     /// there is one.
     pub limiter: Limiter,
+    /// Where session records are kept (the database, or Redis): the
+    /// session layer reads them, and an account's sessions are ended here.
+    pub sessions: Sessions,
 }
 
 impl FromRef<AppState> for LeptosOptions {

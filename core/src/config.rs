@@ -3,7 +3,12 @@
 //! `.env.example`; a bad value stops start-up with one line naming the
 //! variable and what it accepts.
 
-use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr};
+use std::{
+    fmt,
+    net::{IpAddr, SocketAddr},
+    path::PathBuf,
+    str::FromStr,
+};
 
 use url::Url;
 
@@ -55,6 +60,128 @@ pub enum LogFormat {
     Json,
 }
 
+/// Which proxies in front of the server to believe about the client's
+/// address. A client can write anything into `X-Forwarded-For`; each proxy
+/// appends the address it saw, so only entries on the right, written by
+/// proxies we run, can be believed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrustProxy {
+    /// No proxy: the client is the socket's peer.
+    None,
+    /// This many proxies, each appending one entry: the client is the
+    /// entry this far from the right (`true` means 1).
+    Hops(usize),
+    /// Proxies in these networks: from the right, the first entry outside
+    /// them is the client. The peer must be one of them, else it is the client.
+    Networks(Vec<IpNetwork>),
+}
+
+/// An address block, such as `10.0.0.0/8` or `fd00::/8`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNetwork {
+    pub address: IpAddr,
+    pub prefix: u8,
+}
+
+impl IpNetwork {
+    fn parse(text: &str) -> Option<Self> {
+        let (address, prefix) = match text.split_once('/') {
+            Some((address, prefix)) => (address.parse::<IpAddr>().ok()?, prefix.parse::<u8>().ok()?),
+            None => {
+                let address = text.parse::<IpAddr>().ok()?;
+                (address, if address.is_ipv4() { 32 } else { 128 })
+            }
+        };
+        let max = if address.is_ipv4() { 32 } else { 128 };
+        (prefix <= max).then_some(Self { address, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let bits = |ip: IpAddr| match canonical(ip) {
+            IpAddr::V4(v4) => (u128::from(u32::from(v4)), 32u32),
+            IpAddr::V6(v6) => (u128::from(v6), 128u32),
+        };
+        let ((network, width), (candidate, candidate_width)) = (bits(self.address), bits(ip));
+        if width != candidate_width {
+            return false;
+        }
+        let host_bits = width - u32::from(self.prefix);
+        host_bits >= width || (network >> host_bits) == (candidate >> host_bits)
+    }
+}
+
+/// An IPv4 address written as IPv6 (`::ffff:1.2.3.4`) is that IPv4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+impl TrustProxy {
+    fn parse(value: &str) -> Result<Self, &'static str> {
+        const ACCEPTS: &str = "false, true, a number of proxies (1-10), or proxy networks such as 10.0.0.0/8,fd00::/8";
+        if let Ok(flag) = parse_bool(value) {
+            return Ok(if flag { Self::Hops(1) } else { Self::None });
+        }
+        if let Ok(hops) = value.parse::<usize>() {
+            return if (1..=10).contains(&hops) { Ok(Self::Hops(hops)) } else { Err(ACCEPTS) };
+        }
+        let networks: Option<Vec<IpNetwork>> = value.split(',').map(|part| IpNetwork::parse(part.trim())).collect();
+        match networks {
+            Some(networks) if !networks.is_empty() && networks.len() <= 64 => Ok(Self::Networks(networks)),
+            _ => Err(ACCEPTS),
+        }
+    }
+
+    /// The client's address, from the socket's peer and the values of the
+    /// request's `X-Forwarded-For` headers, in order. Whatever cannot be
+    /// believed falls back to the peer.
+    pub fn client_address<'a>(&self, peer: IpAddr, forwarded_for: impl IntoIterator<Item = &'a str>) -> IpAddr {
+        let peer = canonical(peer);
+        let entries = || -> Vec<&'a str> {
+            forwarded_for.into_iter().flat_map(|value| value.split(',')).map(str::trim).filter(|e| !e.is_empty()).collect()
+        };
+        match self {
+            Self::None => peer,
+            Self::Hops(hops) => {
+                let entries = entries();
+                let at = entries.len().saturating_sub(*hops);
+                entries.get(at).and_then(|entry| forwarded_address(entry)).unwrap_or(peer)
+            }
+            Self::Networks(networks) => {
+                let trusted = |ip: IpAddr| networks.iter().any(|network| network.contains(ip));
+                if !trusted(peer) {
+                    return peer;
+                }
+                let mut client = peer;
+                for entry in entries().into_iter().rev() {
+                    match forwarded_address(entry) {
+                        Some(ip) => {
+                            client = ip;
+                            if !trusted(ip) {
+                                break;
+                            }
+                        }
+                        // A trusted proxy would not write this: stop believing.
+                        None => break,
+                    }
+                }
+                client
+            }
+        }
+    }
+}
+
+/// One `X-Forwarded-For` entry: an address, perhaps with a port
+/// (`1.2.3.4:5678`, `[2001:db8::1]:443`).
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(canonical(ip));
+    }
+    entry.parse::<SocketAddr>().ok().map(|addr| canonical(addr.ip()))
+}
+
 #[derive(Clone)]
 pub struct Config {
     pub database_url: DatabaseUrl,
@@ -72,15 +199,20 @@ pub struct Config {
     /// any other origin are refused; `https` makes cookies `Secure`.
     pub public_url: Url,
     pub log_format: LogFormat,
-    /// Trust `X-Forwarded-For` for the client's address (only behind a proxy
-    /// that sets it), used by rate limits.
-    pub trust_proxy: bool,
+    /// Which proxies to believe about the client's address (`X-Forwarded-For`),
+    /// used by rate limits and connection caps.
+    pub trust_proxy: TrustProxy,
     /// Run the persistence worker inside the server even when Redis is set
     /// (handy for a single-process deployment on Redis).
     pub embedded_worker: bool,
     /// This worker's name in the Redis consumer group. A restarted worker
     /// with the same name resumes its own unfinished entries at once.
     pub worker_name: String,
+    /// Most connections the server holds open at once; more wait to be accepted.
+    pub max_connections: usize,
+    /// Most live sockets one client address (IPv6: one /64) holds open in
+    /// one server process.
+    pub max_sockets_per_address: usize,
 }
 
 impl fmt::Debug for Config {
@@ -96,6 +228,8 @@ impl fmt::Debug for Config {
             .field("trust_proxy", &self.trust_proxy)
             .field("embedded_worker", &self.embedded_worker)
             .field("worker_name", &self.worker_name)
+            .field("max_connections", &self.max_connections)
+            .field("max_sockets_per_address", &self.max_sockets_per_address)
             .finish()
     }
 }
@@ -162,7 +296,7 @@ impl Config {
             "json" => Ok(LogFormat::Json),
             _ => Err("pretty or json"),
         })?;
-        let trust_proxy = parse_var(&get, "TRUST_PROXY", "false", parse_bool)?;
+        let trust_proxy = parse_var(&get, "TRUST_PROXY", "false", TrustProxy::parse)?;
         let embedded_worker = parse_var(&get, "EMBEDDED_WORKER", if redis_url.is_some() { "false" } else { "true" }, parse_bool)?;
 
         let default_worker_name = std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".to_owned());
@@ -170,6 +304,13 @@ impl Config {
             let ok = !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
             if ok { Ok(v.to_owned()) } else { Err("up to 64 letters, digits, '_', '-' or '.'") }
         })?;
+
+        let whole = |min: usize, max: usize, accepts: &'static str| {
+            move |v: &str| v.parse::<usize>().ok().filter(|n| (min..=max).contains(n)).ok_or(accepts)
+        };
+        let max_connections = parse_var(&get, "MAX_CONNECTIONS", "10000", whole(16, 1_000_000, "a whole number from 16 to 1000000"))?;
+        let max_sockets_per_address =
+            parse_var(&get, "MAX_SOCKETS_PER_ADDRESS", "100", whole(1, 1_000_000, "a whole number from 1 to 1000000"))?;
 
         Ok(Self {
             database_url,
@@ -182,6 +323,8 @@ impl Config {
             trust_proxy,
             embedded_worker,
             worker_name,
+            max_connections,
+            max_sockets_per_address,
         })
     }
 
@@ -307,6 +450,8 @@ mod tests {
         assert_eq!(config(&[("REDIS_URL", "http://x")]).unwrap_err().var, "REDIS_URL");
         assert_eq!(config(&[("REDIS_PREFIX", "a b")]).unwrap_err().var, "REDIS_PREFIX");
         assert_eq!(config(&[("LOG_FORMAT", "xml")]).unwrap_err().var, "LOG_FORMAT");
+        assert_eq!(config(&[("MAX_CONNECTIONS", "3")]).unwrap_err().var, "MAX_CONNECTIONS");
+        assert_eq!(config(&[("MAX_SOCKETS_PER_ADDRESS", "-1")]).unwrap_err().var, "MAX_SOCKETS_PER_ADDRESS");
     }
 
     #[test]
@@ -315,6 +460,31 @@ mod tests {
         assert!(!err.to_string().contains("hunter2"), "{err}");
         let config = config(&[("DATABASE_URL", "postgres://u:hunter2@h/db")]).unwrap();
         assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn proxies_are_believed_from_the_right_only() {
+        let peer: IpAddr = "10.0.0.2".parse().unwrap();
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        let trust = |value: &str| config(&[("TRUST_PROXY", value)]).unwrap().trust_proxy;
+        // The client wrote "6.6.6.6"; our one proxy appended what it saw.
+        let spoofed = ["6.6.6.6, 203.0.113.7"];
+        assert_eq!(trust("false").client_address(peer, spoofed), peer);
+        assert_eq!(trust("true").client_address(peer, spoofed), ip("203.0.113.7"));
+        assert_eq!(trust("2").client_address(peer, ["6.6.6.6, 203.0.113.7, 10.0.0.9"]), ip("203.0.113.7"));
+        // Several headers are one list, in order.
+        assert_eq!(trust("2").client_address(peer, ["6.6.6.6", "203.0.113.7, 10.0.0.9"]), ip("203.0.113.7"));
+        let networks = trust("10.0.0.0/8, fd00::/8");
+        assert_eq!(networks.client_address(peer, ["6.6.6.6, 203.0.113.7, 10.1.2.3"]), ip("203.0.113.7"));
+        assert_eq!(networks.client_address(ip("198.51.100.1"), spoofed), ip("198.51.100.1"), "an untrusted peer is the client");
+        assert_eq!(networks.client_address(peer, ["[2001:db8::1]:443"]), ip("2001:db8::1"));
+        // Garbage where a proxy wrote falls back to the peer; no header, too.
+        assert_eq!(trust("true").client_address(peer, ["not an address"]), peer);
+        assert_eq!(trust("true").client_address(peer, []), peer);
+        assert_eq!(trust("true").client_address(ip("::ffff:10.0.0.2"), []), peer, "IPv4-mapped is IPv4");
+        for bad in ["maybe", "11", "10.0.0.0/33", "10.0.0.0/8,nope"] {
+            assert_eq!(config(&[("TRUST_PROXY", bad)]).unwrap_err().var, "TRUST_PROXY", "{bad}");
+        }
     }
 
     #[test]

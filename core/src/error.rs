@@ -38,8 +38,62 @@ impl Error {
         Self::Input { field, error }
     }
 
+    /// Whether the database refused this data for good: a constraint it can
+    /// never meet, a value it cannot hold. The same write fails again
+    /// however often it is retried; anything else (a database or Redis
+    /// that is down, read-only, full or slow) may pass later.
+    pub fn is_refused_content(&self) -> bool {
+        use sqlx::error::ErrorKind;
+        match self {
+            Self::Database(sqlx::Error::Database(db)) => {
+                matches!(
+                    db.kind(),
+                    ErrorKind::UniqueViolation | ErrorKind::ForeignKeyViolation | ErrorKind::NotNullViolation | ErrorKind::CheckViolation
+                ) || db.code().is_some_and(|code| refused_content_code(&code))
+            }
+            Self::Database(sqlx::Error::Encode(_) | sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_)) => true,
+            Self::Payload(_) | Self::Input { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether a dependency (the database or Redis) is unreachable or
+    /// degraded rather than refusing the request itself: callers answer 503.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Database(_) | Self::Redis(_) | Self::ShuttingDown) && !self.is_refused_content()
+    }
+
     /// Whether this is a unique-constraint violation (a duplicate key).
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, Self::Database(sqlx::Error::Database(db)) if db.is_unique_violation())
+    }
+}
+
+/// Error codes saying that the data itself is wrong: PostgreSQL's
+/// (five-character SQLSTATE) class 22, data exceptions (out of range, bad
+/// encoding…), and 23, integrity; SQLite's (a number) TOOBIG (18),
+/// CONSTRAINT (19) and MISMATCH (20), with their extended codes (primary
+/// code in the low byte).
+fn refused_content_code(code: &str) -> bool {
+    if code.len() == 5 {
+        return code.starts_with("22") || code.starts_with("23");
+    }
+    code.parse::<u32>().is_ok_and(|code| matches!(code & 0xff, 18..=20))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refused_content_code;
+
+    #[test]
+    fn content_codes_are_told_from_outages() {
+        for content in ["22001", "22P05", "23505", "23503", "18", "19", "787", "2067", "20"] {
+            assert!(refused_content_code(content), "{content}");
+        }
+        // Read-only transaction, disk full, too many connections, admin
+        // shutdown; SQLite BUSY, LOCKED, READONLY, IOERR, FULL.
+        for outage in ["25006", "53100", "53300", "57P01", "5", "6", "8", "10", "13", "1032"] {
+            assert!(!refused_content_code(outage), "{outage}");
+        }
     }
 }

@@ -8,6 +8,9 @@
 //! - [`event`]: what travels from the server to browsers over the socket.
 //! - [`room`], [`user`], [`message`]: validated inputs and shared views of each domain.
 //! - `config` (server): the typed configuration from the environment.
+//! - `access` (server): who may read or post in a room, and changes of access.
+//! - `sessions` (server): signed-in sessions and where they are kept.
+//! - `redis` (server): the one way to connect to Redis.
 //! - `store` (server): SQLite or PostgreSQL through sqlx.
 //! - `bus` (server): room fan-out and the durable queue, in-process or Redis.
 //! - `chat` (server): posting, editing, deleting, history and catch-up.
@@ -22,6 +25,8 @@ pub mod room;
 pub mod user;
 
 #[cfg(feature = "server")]
+pub mod access;
+#[cfg(feature = "server")]
 pub mod bus;
 #[cfg(feature = "server")]
 pub mod chat;
@@ -35,6 +40,10 @@ pub mod limits;
 pub mod password;
 #[cfg(feature = "server")]
 pub mod process;
+#[cfg(feature = "server")]
+pub mod redis;
+#[cfg(feature = "server")]
+pub mod sessions;
 #[cfg(feature = "server")]
 pub mod store;
 #[cfg(feature = "test-support")]

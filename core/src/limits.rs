@@ -60,6 +60,21 @@ impl Scope {
     }
 }
 
+/// The key that limits per client address count under: the address, or
+/// for IPv6 its /64 network, which one subscriber usually holds whole (an
+/// attacker would otherwise get 2^64 allowances).
+pub fn address_key(ip: std::net::IpAddr) -> String {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let network = std::net::Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1));
+            format!("{network}/64")
+        }
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
+        IpAddr::V4(v4) => v4.to_string(),
+    }
+}
+
 /// One hit of a key over its allowance: wait this long before trying again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryAfter(pub Duration);
@@ -99,11 +114,7 @@ impl Limiter {
     }
 
     pub async fn connect_redis(url: &url::Url, prefix: &str) -> Result<Self> {
-        let pool = Builder::from_config(Config::from_url(url.as_str())?)
-            .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
-            .build_pool(2)?;
-        pool.init().await?;
-        Ok(Self::Redis { pool, prefix: prefix.to_owned() })
+        Ok(Self::Redis { pool: crate::redis::pool(url, 2).await?, prefix: prefix.to_owned() })
     }
 
     /// Counts one event for `key` in `scope`; refused when its allowance is
@@ -138,5 +149,20 @@ impl Limiter {
                 Ok(if wait_ms > 0 { Err(RetryAfter(Duration::from_millis(wait_ms as u64))) } else { Ok(()) })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64_network() {
+        let key = |text: &str| address_key(text.parse().unwrap());
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+        assert_eq!(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
     }
 }

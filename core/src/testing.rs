@@ -119,6 +119,31 @@ impl TestEnv {
         }
     }
 
+    /// The session store this environment's server uses (the database, or
+    /// Redis under the environment's prefix).
+    pub async fn sessions(&self) -> crate::sessions::Sessions {
+        crate::sessions::Sessions::connect(&self.config(&[]), &self.store).await.expect("session store")
+    }
+
+    /// Scaled mode: switches the test database to read-only (or back), as a
+    /// failover to a replica does, and drops its open connections so the
+    /// store's pool reconnects under the new setting.
+    pub async fn set_database_read_only(&self, read_only: bool) {
+        let Cleanup::Scaled { database, .. } = &self._cleanup else { panic!("only PostgreSQL can be switched to read-only") };
+        let admin = sqlx::PgPool::connect(&postgres_admin_url()).await.expect("PostgreSQL");
+        let setting = if read_only { "on" } else { "off" };
+        sqlx::query(&format!("ALTER DATABASE {database} SET default_transaction_read_only = {setting}"))
+            .execute(&admin)
+            .await
+            .expect("switch the database");
+        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
+            .bind(database)
+            .execute(&admin)
+            .await
+            .expect("drop the database's connections");
+        admin.close().await;
+    }
+
     /// A second bus on the same transport, as another server process has.
     pub async fn another_bus(&self) -> Bus {
         match &self._cleanup {

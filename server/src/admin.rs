@@ -6,8 +6,11 @@ use std::io::{BufRead, IsTerminal};
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use tchatche_core::{
-    Store,
+    Bus, Store,
+    access::AccessChange,
     config::Config,
+    ids::UserId,
+    sessions::Sessions,
     store::{NewUser, Role, User},
     user::{DisplayName, NewPassword, Username},
 };
@@ -29,7 +32,7 @@ pub enum AdminCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
-    /// Give an account a role: user, moderator or admin.
+    /// Give an account a role: user, moderator or admin (its sessions end).
     SetRole { username: String, role: String },
     /// Disable an account: it cannot sign in, and all its sessions end now.
     Disable { username: String },
@@ -58,14 +61,56 @@ pub enum AdminCommand {
 }
 
 pub async fn run(config: &Config, command: AdminCommand) -> anyhow::Result<()> {
-    let store = Store::connect(&config.database_url, 2).await.context("opening the database")?;
-    let result = execute(&store, command, &mut std::io::stdin().lock()).await;
-    store.close().await;
+    let admin = Admin::connect(config).await?;
+    let result = execute(&admin, command, &mut std::io::stdin().lock()).await;
+    admin.close().await;
     result
 }
 
+/// What the commands act on: the configured database and session store,
+/// and a way to tell running servers that an account's sessions ended.
+pub struct Admin {
+    pub store: Store,
+    pub sessions: Sessions,
+    /// With Redis, changes of access reach every server process through it;
+    /// without, they are recorded in the database for the server to read.
+    pub bus: Option<Bus>,
+}
+
+impl Admin {
+    pub async fn connect(config: &Config) -> anyhow::Result<Self> {
+        let store = Store::connect(&config.database_url, 2).await.context("opening the database")?;
+        let sessions = Sessions::connect(config, &store).await.context("opening the session store")?;
+        let bus = match &config.redis_url {
+            Some(url) => Some(Bus::connect_redis(url, &config.redis_prefix).await.context("connecting to Redis")?),
+            None => None,
+        };
+        Ok(Self { store, sessions, bus })
+    }
+
+    /// Ends every session of the account and closes its sockets, in every
+    /// running server.
+    async fn end_sessions(&self, user: UserId) -> anyhow::Result<()> {
+        self.sessions.end_all(user, None).await?;
+        let change = AccessChange::Account(user);
+        match &self.bus {
+            Some(bus) => bus.announce(change).await?,
+            None => self.store.record_access_change(&change).await?,
+        }
+        Ok(())
+    }
+
+    pub async fn close(self) {
+        if let Some(bus) = self.bus {
+            bus.shutdown().await;
+        }
+        self.store.close().await;
+    }
+}
+
 /// Runs one command; `input` gives the password for `create-admin`.
-pub async fn execute(store: &Store, command: AdminCommand, input: &mut impl BufRead) -> anyhow::Result<()> {
+pub async fn execute(admin: &Admin, command: AdminCommand, input: &mut impl BufRead) -> anyhow::Result<()> {
+    let store = &admin.store;
     match command {
         AdminCommand::CreateAdmin { username, display_name } => {
             let username = Username::parse(&username).map_err(|e| anyhow::anyhow!("username: {e:?}"))?;
@@ -100,11 +145,13 @@ pub async fn execute(store: &Store, command: AdminCommand, input: &mut impl BufR
             let role = Role::try_from(role.to_ascii_lowercase()).map_err(|_| anyhow::anyhow!("role: user, moderator or admin"))?;
             let user = find(store, &username).await?;
             store.set_role(user.id, role).await?;
-            println!("{} is now {}", user.username, role.as_str());
+            admin.end_sessions(user.id).await?;
+            println!("{} is now {}; its sessions have ended", user.username, role.as_str());
         }
         AdminCommand::Disable { username } => {
             let user = find(store, &username).await?;
             store.set_disabled(user.id, true).await?;
+            admin.end_sessions(user.id).await?;
             println!("{} is disabled; its sessions have ended", user.username);
         }
         AdminCommand::Enable { username } => {
@@ -119,6 +166,7 @@ pub async fn execute(store: &Store, command: AdminCommand, input: &mut impl BufR
                 bail!("add --yes to delete {} for good", user.username);
             }
             store.delete_user(user.id).await?;
+            admin.end_sessions(user.id).await?;
             println!("{} is deleted", user.username);
         }
     }

@@ -4,7 +4,8 @@
 //! - [`run`]: start-up and graceful shutdown of the whole process (HTTP
 //!   server, and in embedded mode the worker task).
 //! - [`router`]: every route and layer; tests call it directly.
-//! - `health`: `GET /healthz`.
+//! - `health`: `GET /healthz` (liveness) and `GET /readyz` (readiness).
+//! - `listener`: the accept loop: header deadline, connection cap, shutdown grace.
 //! - `sessions`: the tower-sessions layer and its store (database or Redis).
 //! - `avatars`: avatar upload and serving.
 //! - `realtime`: the WebSocket carrying live room events.
@@ -25,6 +26,7 @@ pub mod avatars;
 mod caching;
 pub mod crawlers;
 mod health;
+mod listener;
 mod markup;
 pub mod realtime;
 mod security;
@@ -32,7 +34,7 @@ mod sessions;
 mod shared_pages;
 mod stalls;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 pub use app::state::AppState;
@@ -45,10 +47,10 @@ use axum::{
 };
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use tchatche_core::{Bus, Store, config::Config, limits::Limiter};
+use tchatche_core::{Bus, Store, config::Config, limits::Limiter, sessions::Sessions};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower_http::{compression::CompressionLayer, trace::TraceLayer};
+use tower_http::{compression::CompressionLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
 /// mimalloc instead of glibc's allocator: rendering a page allocates and
 /// frees thousands of small strings, and glibc's malloc took about a third
@@ -70,15 +72,17 @@ pub async fn connect(config: Config, leptos_options: LeptosOptions) -> anyhow::R
         ),
         None => (Bus::in_process(), Limiter::in_process()),
     };
-    Ok(AppState { leptos_options, config: Arc::new(config), store, bus, limiter })
+    let sessions = Sessions::connect(&config, &store).await.context("opening the session store")?;
+    Ok(AppState { leptos_options, config: Arc::new(config), store, bus, limiter, sessions })
 }
 
-/// Every route and layer of the server.
-pub async fn router(state: AppState) -> anyhow::Result<Router> {
+/// Longest a request may take to be answered (a WebSocket only its upgrade).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Every route and layer of the server. `shutdown` closes live sockets.
+pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
-    let sessions = sessions::Sessions::connect(&state.config, &state.store).await.context("opening the session store")?;
-    tokio::spawn(sessions.clone().delete_expired_forever());
     let shared_pages = shared_pages::SharedPages::default();
     let pages = Router::new()
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
@@ -89,7 +93,10 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
     let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/avatars/{username}", get(avatars::serve))
-        .route(realtime::ROUTE, get(realtime::upgrade))
+        .route(
+            realtime::ROUTE,
+            get(realtime::upgrade).layer(axum::Extension(realtime::Realtime { open: Default::default(), shutdown })),
+        )
         .route(
             "/settings/avatar",
             post(avatars::upload).layer(DefaultBodyLimit::max(avatars::MAX_REQUEST_BYTES)),
@@ -112,15 +119,16 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
             .layer(axum::middleware::from_fn(stalls::retry_stalled_renders))
             .layer(axum::middleware::from_fn(markup::standard_comments)),
         )
-        .layer(sessions.layer(&state.config))
+        .layer(sessions::layer(state.sessions.clone(), &state.config))
         .layer(axum::middleware::from_fn_with_state(shared_pages, shared_pages::forget_after_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::same_origin_writes))
         .layer(security::headers())
         .layer(axum::middleware::from_fn(crawlers::noindex_by_default))
         .layer(CompressionLayer::new().br(true).gzip(true))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
-    Ok(router)
+    router
 }
 
 /// Serves until `shutdown` is cancelled, then stops accepting requests,
@@ -133,8 +141,15 @@ pub async fn run(state: AppState, listener: TcpListener, shutdown: CancellationT
         tokio::spawn(async move { worker::run_until_stopped(store, bus, &name, stop).await })
     });
 
-    let app = router(state.clone()).await?.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await?;
+    tokio::spawn(state.sessions.clone().delete_expired_forever());
+    if !state.bus.is_redis() {
+        // Changes of access made by admin commands reach this server
+        // through the database (with Redis, through Redis).
+        let (store, bus, stop) = (state.store.clone(), state.bus.clone(), shutdown.clone());
+        tokio::spawn(tchatche_core::access::relay_recorded_changes(store, bus, stop));
+    }
+    let app = router(state.clone(), shutdown.clone());
+    listener::serve(listener, app, state.config.max_connections, shutdown).await;
 
     // No request is in flight any more: the queue can close and drain.
     state.bus.shutdown().await;

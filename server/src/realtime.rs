@@ -2,9 +2,20 @@
 //! rooms it follows.
 //!
 //! - Authenticated by the session cookie; the `Origin` must be ours.
-//! - Every subscription is authorized when it is made: public rooms for
-//!   anyone (read-only for visitors), private rooms for members only; any
-//!   other room looks like one that does not exist.
+//! - Every subscription is authorized when it is made, by the one rule of
+//!   `tchatche_core::access`: public rooms for anyone (read-only for
+//!   visitors), private rooms for members only; any other room looks like
+//!   one that does not exist.
+//! - And again whenever access changes, in every server process (changes of
+//!   access travel on the bus): a room the person may no longer read is
+//!   `Denied`, and the socket of a session that ended is closed.
+//! - Each address (`MAX_SOCKETS_PER_ADDRESS`, IPv6 by /64) and each account
+//!   ([`SOCKETS_PER_ACCOUNT`]) holds a bounded number of sockets per server
+//!   process; a socket follows at most [`MAX_ROOMS`] rooms and sends at most
+//!   [`FRAME_BURST`] frames at once, then [`FRAMES_PER_SECOND`].
+//! - Read positions are written at most every [`READ_FLUSH`] per room.
+//! - At shutdown every socket is closed ("going away"): browsers reconnect
+//!   to another process.
 //! - A subscription may resume after a version: the socket first sends
 //!   everything newer from storage (and the queue), then live events, with
 //!   no gap and no repeat.
@@ -12,28 +23,39 @@
 //!   behind alone, and is then resynchronized from storage.
 //! - The server pings every 25 s and closes a socket silent for 75 s.
 
-use std::{collections::HashMap, pin::Pin, sync::Arc, time::Duration};
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    pin::Pin,
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
 
 use axum::{
+    Extension,
     extract::{
-        State, WebSocketUpgrade,
-        ws::{Message, WebSocket},
+        ConnectInfo, State, WebSocketUpgrade,
+        ws::{CloseFrame, Message, WebSocket, close_code},
     },
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use futures::{FutureExt, Sink, SinkExt, Stream, StreamExt, stream::BoxStream};
 use tchatche_core::{
+    access::{AccessChange, RoomAccess, room_access},
     bus::{FannedOut, Received},
     chat,
     event::{Author, ClientFrame, RoomEvent, ServerFrame},
-    ids::{RoomId, Seq},
-    room::Visibility,
+    ids::{RoomId, Seq, UserId},
     store::User,
 };
-use tokio::time::{Instant, interval};
+use tokio::{
+    sync::broadcast::{self, error::RecvError},
+    time::{Instant, interval},
+};
 use tokio_stream::StreamMap;
-use tower_sessions::Session;
+use tokio_util::sync::CancellationToken;
+use tower_sessions::{Session, session::Id};
 
 use crate::AppState;
 
@@ -56,9 +78,34 @@ const MAX_EVENTS_PER_WRITE: usize = 64;
 /// sockets that receive bursts.
 const WRITE_BUFFER: usize = 16 * 1024;
 /// Rooms one socket may follow at once.
-const MAX_ROOMS: usize = 200;
+pub const MAX_ROOMS: usize = 200;
+/// Sockets one account may hold open in one server process (tabs, devices).
+pub const SOCKETS_PER_ACCOUNT: usize = 20;
+/// Frames a socket may send at once, then this many a second; frames over
+/// it are dropped, and a socket that keeps sending them is closed.
+pub const FRAME_BURST: f64 = 30.0;
+pub const FRAMES_PER_SECOND: f64 = 10.0;
+const DROPPED_FRAMES_LIMIT: u32 = 100;
+/// Read positions are written at most this often per socket: a browser
+/// says it has read up to a message for every message it shows.
+pub const READ_FLUSH: Duration = Duration::from_secs(2);
 
-pub async fn upgrade(State(state): State<AppState>, session: Session, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+/// What the socket route needs besides the app's state.
+#[derive(Clone)]
+pub struct Realtime {
+    pub open: OpenSockets,
+    /// Cancelled at shutdown: every socket closes.
+    pub shutdown: CancellationToken,
+}
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    Extension(realtime): Extension<Realtime>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    session: Session,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     if origin != Some(state.config.public_origin().as_str()) {
         tracing::warn!(?origin, "socket from another origin refused");
@@ -68,17 +115,84 @@ pub async fn upgrade(State(state): State<AppState>, session: Session, headers: H
         Ok(viewer) => viewer,
         Err(err) => {
             tracing::error!(%err, "socket: loading the session failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            return (StatusCode::SERVICE_UNAVAILABLE, "sessions are unavailable; try again shortly").into_response();
         }
     };
+    let address = app::auth::session::client_address_from(&state.config, peer.ip(), &headers);
+    let Some(slot) = realtime.open.take(
+        tchatche_core::limits::address_key(address),
+        viewer.as_ref().map(|v| v.id),
+        state.config.max_sockets_per_address,
+    ) else {
+        return (StatusCode::TOO_MANY_REQUESTS, "too many open sockets from this address or account").into_response();
+    };
+    let session = session.id();
     ws.read_buffer_size(4 * 1024)
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
-        .on_upgrade(move |socket| serve(state, viewer, socket))
+        .on_upgrade(move |socket| async move {
+            serve(Connection::new(state, viewer, session), realtime.shutdown, socket).await;
+            drop(slot);
+        })
 }
 
-async fn serve(state: AppState, viewer: Option<User>, socket: WebSocket) {
+/// The sockets open in this process, per address and per account.
+#[derive(Clone, Default)]
+pub struct OpenSockets {
+    counts: Arc<Mutex<SocketCounts>>,
+}
+
+#[derive(Default)]
+struct SocketCounts {
+    by_address: HashMap<String, usize>,
+    by_account: HashMap<UserId, usize>,
+}
+
+/// One open socket's place in [`OpenSockets`], given back when dropped.
+pub struct SocketSlot {
+    counts: Arc<Mutex<SocketCounts>>,
+    address: String,
+    account: Option<UserId>,
+}
+
+impl OpenSockets {
+    /// A place for one more socket, unless its address or account holds
+    /// its share already.
+    pub fn take(&self, address: String, account: Option<UserId>, per_address: usize) -> Option<SocketSlot> {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        let at_address = counts.by_address.get(&address).copied().unwrap_or(0);
+        let of_account = account.map_or(0, |id| counts.by_account.get(&id).copied().unwrap_or(0));
+        if at_address >= per_address || of_account >= SOCKETS_PER_ACCOUNT {
+            return None;
+        }
+        *counts.by_address.entry(address.clone()).or_default() += 1;
+        if let Some(id) = account {
+            *counts.by_account.entry(id).or_default() += 1;
+        }
+        Some(SocketSlot { counts: self.counts.clone(), address, account })
+    }
+}
+
+impl Drop for SocketSlot {
+    fn drop(&mut self) {
+        let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        fn release<K: std::hash::Hash + Eq>(map: &mut HashMap<K, usize>, key: &K) {
+            if let Some(count) = map.get_mut(key) {
+                *count -= 1;
+                if *count == 0 {
+                    map.remove(key);
+                }
+            }
+        }
+        release(&mut counts.by_address, &self.address);
+        if let Some(id) = self.account {
+            release(&mut counts.by_account, &id);
+        }
+    }
+}
+
+async fn serve(connection: Connection, shutdown: CancellationToken, socket: WebSocket) {
     let (sink, stream) = socket.split();
     let stream = stream.filter_map(|message| async move {
         match message {
@@ -89,13 +203,17 @@ async fn serve(state: AppState, viewer: Option<User>, socket: WebSocket) {
         }
     });
     let sink = sink.with(|outgoing: Outgoing| async move {
+        let close = |code, reason: &'static str| Message::Close(Some(CloseFrame { code, reason: reason.into() }));
         Ok::<_, axum::Error>(match outgoing {
             Outgoing::Frame(text) => Message::Text(text.into()),
             Outgoing::Ping => Message::Ping(Default::default()),
-            Outgoing::Close => Message::Close(None),
+            Outgoing::Close(Closing::Normal) => close(close_code::NORMAL, ""),
+            Outgoing::Close(Closing::SessionEnded) => close(close_code::POLICY, "session ended"),
+            Outgoing::Close(Closing::TooManyFrames) => close(close_code::POLICY, "too many frames"),
+            Outgoing::Close(Closing::GoingAway) => close(close_code::AWAY, "server shutting down"),
         })
     });
-    Connection::new(state, viewer).run(Box::pin(stream), Box::pin(sink)).await;
+    connection.run(Box::pin(stream), Box::pin(sink), shutdown).await;
 }
 
 /// What the connection loop reads, whatever the transport (tests drive it
@@ -109,11 +227,24 @@ pub enum Incoming {
 }
 
 /// What the connection loop writes.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Outgoing {
     Frame(String),
     Ping,
-    Close,
+    Close(Closing),
+}
+
+/// Why the server closes a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closing {
+    /// The browser closed it, or went silent.
+    Normal,
+    /// Its session ended (signed out, disabled, deleted, new password).
+    SessionEnded,
+    /// It kept sending more frames than allowed.
+    TooManyFrames,
+    /// The server is shutting down: reconnect elsewhere.
+    GoingAway,
 }
 
 /// A frame for this socket: built for it, or shared by every socket
@@ -133,59 +264,119 @@ struct Followed {
     member: bool,
     /// When the last typing notices were relayed.
     typing: Vec<Instant>,
+    /// A read position said but not written yet (see [`READ_FLUSH`]).
+    unsaved_read: Option<Seq>,
+}
+
+/// How many frames a socket may still send: a token bucket.
+pub struct FrameBudget {
+    tokens: f64,
+    refilled: Instant,
+    /// Frames dropped in a row; past a limit the socket is closed.
+    dropped: u32,
+}
+
+impl FrameBudget {
+    pub fn new(now: Instant) -> Self {
+        Self { tokens: FRAME_BURST, refilled: now, dropped: 0 }
+    }
+
+    /// Whether one more frame, arriving at `now`, is within the budget.
+    pub fn spend(&mut self, now: Instant) -> Result<bool, Closing> {
+        let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * FRAMES_PER_SECOND).min(FRAME_BURST);
+        self.refilled = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            self.dropped = 0;
+            return Ok(true);
+        }
+        self.dropped += 1;
+        if self.dropped > DROPPED_FRAMES_LIMIT { Err(Closing::TooManyFrames) } else { Ok(false) }
+    }
 }
 
 pub struct Connection {
     state: AppState,
     viewer: Option<User>,
+    /// The session the socket was opened with: checked again whenever its
+    /// account changes.
+    session: Option<Id>,
     /// This connection's presence key.
     id: String,
     rooms: HashMap<RoomId, Followed>,
     events: StreamMap<RoomId, BoxStream<'static, Received>>,
+    access: broadcast::Receiver<AccessChange>,
 }
 
 impl Connection {
-    pub fn new(state: AppState, viewer: Option<User>) -> Self {
+    pub fn new(state: AppState, viewer: Option<User>, session: Option<Id>) -> Self {
+        let access = state.bus.access_changes();
         Self {
             state,
             viewer,
+            session,
             id: uuid::Uuid::new_v4().simple().to_string(),
             rooms: HashMap::new(),
             events: StreamMap::new(),
+            access,
         }
     }
 
-    pub async fn run<I, O>(mut self, mut incoming: Pin<Box<I>>, mut outgoing: Pin<Box<O>>)
+    pub async fn run<I, O>(mut self, mut incoming: Pin<Box<I>>, mut outgoing: Pin<Box<O>>, shutdown: CancellationToken)
     where
         I: Stream<Item = Incoming> + Send + ?Sized,
         O: Sink<Outgoing> + Send + ?Sized,
     {
         let mut heartbeat = interval(HEARTBEAT);
         heartbeat.reset();
+        let mut read_flush = interval(READ_FLUSH);
+        read_flush.reset();
         let mut last_heard = Instant::now();
-        loop {
+        let mut budget = FrameBudget::new(last_heard);
+        let closing = loop {
             let mut replies = tokio::select! {
                 message = incoming.next() => match message {
-                    None | Some(Incoming::Closed) => break,
+                    None | Some(Incoming::Closed) => break Closing::Normal,
                     Some(Incoming::Alive) => { last_heard = Instant::now(); Vec::new() }
                     // Binary frames are not part of the protocol: ignored.
                     Some(Incoming::Unsupported) => Vec::new(),
                     Some(Incoming::Text(text)) => {
                         last_heard = Instant::now();
-                        match serde_json::from_str::<ClientFrame>(&text) {
-                            Ok(frame) => own(self.handle(frame).await),
-                            // Unknown frames are ignored (a newer client, or noise).
-                            Err(_) => Vec::new(),
+                        match budget.spend(last_heard) {
+                            Err(closing) => break closing,
+                            Ok(false) => Vec::new(),
+                            Ok(true) => match serde_json::from_str::<ClientFrame>(&text) {
+                                Ok(frame) => own(self.handle(frame).await),
+                                // Unknown frames are ignored (a newer client, or noise).
+                                Err(_) => Vec::new(),
+                            },
                         }
                     }
                 },
                 Some((room, received)) = self.events.next(), if !self.events.is_empty() => self.deliver(room, received).await,
+                change = self.access.recv() => {
+                    let change = match change {
+                        Ok(change) => change,
+                        Err(RecvError::Lagged(_)) => AccessChange::Everything,
+                        Err(RecvError::Closed) => break Closing::GoingAway,
+                    };
+                    match self.access_changed(change).await {
+                        Ok(frames) => own(frames),
+                        Err(closing) => break closing,
+                    }
+                }
+                _ = read_flush.tick() => {
+                    self.save_read_positions().await;
+                    Vec::new()
+                }
+                () = shutdown.cancelled() => break Closing::GoingAway,
                 _ = heartbeat.tick() => {
                     if last_heard.elapsed() > SILENCE_LIMIT {
-                        break;
+                        break Closing::Normal;
                     }
                     self.refresh_presence().await;
-                    if send(&mut outgoing, Outgoing::Ping).await.is_err() { break }
+                    if send(&mut outgoing, Outgoing::Ping).await.is_err() { break Closing::Normal }
                     Vec::new()
                 }
             };
@@ -198,10 +389,10 @@ impl Connection {
                 }
             }
             if write_all(&mut outgoing, replies).await.is_err() {
-                break;
+                break Closing::Normal;
             }
-        }
-        let _ = send(&mut outgoing, Outgoing::Close).await;
+        };
+        let _ = send(&mut outgoing, Outgoing::Close(closing)).await;
         self.leave_all().await;
     }
 
@@ -227,16 +418,104 @@ impl Connection {
                 Vec::new()
             }
             ClientFrame::Read { room, seq } => {
-                if let (Some(viewer), Some(followed)) = (&self.viewer, self.rooms.get(&room)) {
+                if let (Some(_), Some(followed)) = (&self.viewer, self.rooms.get_mut(&room)) {
                     if followed.member {
-                        if let Err(err) = self.state.store.mark_read(room, viewer.id, seq).await {
-                            tracing::warn!(%err, "read position not saved");
-                        }
+                        followed.unsaved_read = followed.unsaved_read.max(Some(seq));
                     }
                 }
                 Vec::new()
             }
         }
+    }
+
+    /// Writes the read positions said since the last time.
+    async fn save_read_positions(&mut self) {
+        let Some(viewer) = &self.viewer else { return };
+        for (room, followed) in &mut self.rooms {
+            if let Some(seq) = followed.unsaved_read.take() {
+                if let Err(err) = self.state.store.mark_read(*room, viewer.id, seq).await {
+                    tracing::warn!(%err, "read position not saved");
+                }
+            }
+        }
+    }
+
+    /// Applies a change of access: rooms no longer readable are `Denied`,
+    /// a change of membership is told with a new `Subscribed`, and a
+    /// session that ended closes the socket.
+    async fn access_changed(&mut self, change: AccessChange) -> Result<Vec<ServerFrame>, Closing> {
+        let mine = |user: UserId| self.viewer.as_ref().is_some_and(|viewer| viewer.id == user);
+        let rooms: Vec<RoomId> = match change {
+            AccessChange::Room(room) => vec![room],
+            AccessChange::Membership { room, user } if mine(user) => vec![room],
+            AccessChange::Account(user) if mine(user) => {
+                self.check_session().await?;
+                self.rooms.keys().copied().collect()
+            }
+            AccessChange::Everything => {
+                self.check_session().await?;
+                self.rooms.keys().copied().collect()
+            }
+            AccessChange::Membership { .. } | AccessChange::Account(_) => return Ok(Vec::new()),
+        };
+        let mut frames = Vec::new();
+        for room in rooms {
+            if self.rooms.contains_key(&room) {
+                frames.extend(self.check_room(room).await);
+            }
+        }
+        Ok(frames)
+    }
+
+    /// Whether the socket's session still holds its account; the account
+    /// is read afresh (its name or role may have changed).
+    async fn check_session(&mut self) -> Result<(), Closing> {
+        let Some(viewer) = &self.viewer else { return Ok(()) };
+        let Some(session) = &self.session else { return Err(Closing::SessionEnded) };
+        match self.state.sessions.account(session, &self.state.store).await {
+            Ok(Some(user)) if user.id == viewer.id => {
+                self.viewer = Some(user);
+                Ok(())
+            }
+            Ok(_) => Err(Closing::SessionEnded),
+            Err(err) => {
+                // Unable to tell: closed, and the browser's reconnection asks again.
+                tracing::warn!(%err, "socket: checking its session failed");
+                Err(Closing::SessionEnded)
+            }
+        }
+    }
+
+    /// What the viewer may do in a room, by the one rule; `Hidden` when it
+    /// cannot be told (a storage failure denies rather than leaks).
+    async fn access(&mut self, room: RoomId) -> RoomAccess {
+        let access = match self.state.store.room_by_id(room).await {
+            Ok(Some(room)) => room_access(&self.state.store, &room, self.viewer.as_ref()).await,
+            Ok(None) => Ok(RoomAccess::Hidden),
+            Err(err) => Err(err),
+        };
+        access.unwrap_or_else(|err| {
+            tracing::error!(%err, %room, "socket: checking access failed");
+            RoomAccess::Hidden
+        })
+    }
+
+    async fn check_room(&mut self, room: RoomId) -> Vec<ServerFrame> {
+        let access = self.access(room).await;
+        if !access.may_read() {
+            self.unfollow(room).await;
+            return vec![ServerFrame::Denied(room)];
+        }
+        let member = access.may_post();
+        match self.rooms.get_mut(&room) {
+            Some(followed) if followed.member != member => followed.member = member,
+            _ => return Vec::new(),
+        }
+        let online = match &self.viewer {
+            Some(viewer) => self.state.bus.set_presence(room, &self.id, &author(viewer), member).await.unwrap_or_default(),
+            None => Vec::new(),
+        };
+        vec![ServerFrame::Subscribed { room, member, online: if member { online } else { Vec::new() } }]
     }
 
     async fn subscribe(&mut self, room_id: RoomId, after: Option<Seq>) -> Vec<ServerFrame> {
@@ -254,13 +533,17 @@ impl Connection {
                 return vec![ServerFrame::Denied(room_id)];
             }
         };
-        let member = match &self.viewer {
-            Some(viewer) => self.state.store.is_member(room.id, viewer.id).await.unwrap_or(false),
-            None => false,
+        let access = match room_access(&self.state.store, &room, self.viewer.as_ref()).await {
+            Ok(access) => access,
+            Err(err) => {
+                tracing::error!(%err, "socket: checking access failed");
+                RoomAccess::Hidden
+            }
         };
-        if room.visibility == Visibility::Private && !member {
+        if !access.may_read() {
             return vec![ServerFrame::Denied(room_id)];
         }
+        let member = access.may_post();
         // Listen first, then read storage: nothing falls in between.
         let subscription = match self.state.bus.subscribe(room_id).await {
             Ok(subscription) => subscription,
@@ -276,7 +559,8 @@ impl Connection {
             }
         });
         self.events.insert(room_id, stream.boxed());
-        self.rooms.insert(room_id, Followed { sent: after.unwrap_or(room.last_seq), member, typing: Vec::new() });
+        let sent = after.unwrap_or(room.last_seq);
+        self.rooms.insert(room_id, Followed { sent, member, typing: Vec::new(), unsaved_read: None });
 
         let mut frames = Vec::new();
         let online = match (&self.viewer, member) {
@@ -347,6 +631,11 @@ impl Connection {
     async fn unfollow(&mut self, room: RoomId) {
         self.events.remove(&room);
         if let (Some(followed), Some(viewer)) = (self.rooms.remove(&room), &self.viewer) {
+            if let Some(seq) = followed.unsaved_read {
+                if let Err(err) = self.state.store.mark_read(room, viewer.id, seq).await {
+                    tracing::warn!(%err, "read position not saved");
+                }
+            }
             if followed.member {
                 let _ = self.state.bus.set_presence(room, &self.id, &author(viewer), false).await;
             }
@@ -363,6 +652,7 @@ impl Connection {
     }
 
     async fn leave_all(&mut self) {
+        self.save_read_positions().await;
         let rooms: Vec<RoomId> = self.rooms.keys().copied().collect();
         for room in rooms {
             self.unfollow(room).await;

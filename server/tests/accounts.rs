@@ -5,7 +5,7 @@ mod common;
 
 use common::{TestApp, spawn_app, spawn_app_with};
 use reqwest::{StatusCode, header};
-use server::admin::{AdminCommand, execute};
+use server::admin::{Admin, AdminCommand, execute};
 use tchatche_core::{backend_tests, testing::TestEnv};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -361,32 +361,33 @@ backend_tests! {
     /// (which ends sessions at once), enabling, deleting.
     async fn admin_commands(env: TestEnv) {
         let app = spawn_app(env).await;
-        let store = app.env.store.clone();
+        let admin = Admin::connect(&app.env.config(&[])).await.unwrap();
+        let store = admin.store.clone();
         let mut password = "root password is long\n".as_bytes();
-        execute(&store, AdminCommand::CreateAdmin { username: "root".into(), display_name: None }, &mut password).await.unwrap();
+        execute(&admin, AdminCommand::CreateAdmin { username: "root".into(), display_name: None }, &mut password).await.unwrap();
         let root = store.user_by_username("root").await.unwrap().unwrap();
         assert_eq!(root.role, tchatche_core::user::Role::Admin);
         let mut weak = "password\n".as_bytes();
-        let refused = execute(&store, AdminCommand::CreateAdmin { username: "root2".into(), display_name: None }, &mut weak).await;
+        let refused = execute(&admin, AdminCommand::CreateAdmin { username: "root2".into(), display_name: None }, &mut weak).await;
         assert!(refused.is_err(), "a common password is refused here too");
 
         app.sign_up("alice", PASSWORD).await;
-        execute(&store, AdminCommand::SetRole { username: "ALICE".into(), role: "moderator".into() }, &mut &b""[..]).await.unwrap();
+        execute(&admin, AdminCommand::SetRole { username: "ALICE".into(), role: "moderator".into() }, &mut &b""[..]).await.unwrap();
         assert_eq!(store.user_by_username("alice").await.unwrap().unwrap().role, tchatche_core::user::Role::Moderator);
-        assert!(execute(&store, AdminCommand::SetRole { username: "alice".into(), role: "king".into() }, &mut &b""[..]).await.is_err());
+        assert!(execute(&admin, AdminCommand::SetRole { username: "alice".into(), role: "king".into() }, &mut &b""[..]).await.is_err());
 
-        execute(&store, AdminCommand::Disable { username: "alice".into() }, &mut &b""[..]).await.unwrap();
+        execute(&admin, AdminCommand::Disable { username: "alice".into() }, &mut &b""[..]).await.unwrap();
         assert_eq!(app.signed_in_as().await, None, "disabling ends the session at once");
         let (status, body) = error_body(sign_in(&app, &app.other_browser(), "alice", PASSWORD).await).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(body.contains("AccountDisabled"), "{body}");
-        execute(&store, AdminCommand::Enable { username: "alice".into() }, &mut &b""[..]).await.unwrap();
+        execute(&admin, AdminCommand::Enable { username: "alice".into() }, &mut &b""[..]).await.unwrap();
         assert_eq!(sign_in(&app, &app.client, "alice", PASSWORD).await.status(), StatusCode::OK);
 
-        assert!(execute(&store, AdminCommand::DeleteUser { username: "alice".into(), yes: false }, &mut &b""[..]).await.is_err());
-        execute(&store, AdminCommand::DeleteUser { username: "alice".into(), yes: true }, &mut &b""[..]).await.unwrap();
+        assert!(execute(&admin, AdminCommand::DeleteUser { username: "alice".into(), yes: false }, &mut &b""[..]).await.is_err());
+        execute(&admin, AdminCommand::DeleteUser { username: "alice".into(), yes: true }, &mut &b""[..]).await.unwrap();
         assert!(store.user_by_username("alice").await.unwrap().is_none());
-        assert!(execute(&store, AdminCommand::Disable { username: "ghost".into() }, &mut &b""[..]).await.is_err());
+        assert!(execute(&admin, AdminCommand::Disable { username: "ghost".into() }, &mut &b""[..]).await.is_err());
         app.stop().await;
     }
 }

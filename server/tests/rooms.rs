@@ -252,6 +252,10 @@ backend_tests! {
         let bob_user = app.env.store.user_by_username("bob").await.unwrap().unwrap();
         let alice_user = app.env.store.user_by_username("alice").await.unwrap().unwrap();
         app.env.store.set_role(alice_user.id, tchatche_core::user::Role::Moderator).await.unwrap();
+        let signed_out = read_as(&app.client, &app.at("/api/my_rooms"), &[]).await;
+        assert_eq!(signed_out.status(), StatusCode::UNAUTHORIZED, "a change of role ends the account's sessions");
+        let again = call(&app, &app.client, "/api/sign_in", &[("username", "alice"), ("password", PASSWORD)]).await;
+        assert_eq!(again.status(), StatusCode::OK);
         assert_eq!(app.call("/api/delete_message", &[("room", &room.0.to_string()), ("id", &bobs.id.to_string())]).await.status(), StatusCode::OK);
         let gone = tchatche_core::chat::find(&app.env.store, &app.env.bus, room, bobs.id).await.unwrap();
         assert!(gone.deleted && gone.body.is_empty() && gone.html.is_empty());
@@ -281,7 +285,28 @@ backend_tests! {
         let mine: Vec<tchatche_core::room::MyRoom> = app.read("/api/my_rooms", &[]).await.json().await.unwrap();
         assert_eq!(mine[0].unread, 0, "one's own messages are read");
 
+        // A link preview, a prefetch or another site's embed is no visit.
         html(&app, &bob, &format!("/r/{slug}")).await;
+        let prefetched = bob
+            .get(app.at(&format!("/r/{slug}")))
+            .header("sec-fetch-site", "same-origin")
+            .header("sec-fetch-dest", "document")
+            .header("sec-purpose", "prefetch")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(prefetched.status(), StatusCode::OK);
+        let rooms: Vec<tchatche_core::room::MyRoom> = read_as(&bob, &app.at("/api/my_rooms"), &[]).await.json().await.unwrap();
+        assert_eq!((rooms[0].unread, rooms[0].mentions), (3, 1), "a GET that is not a visit reads nothing");
+
+        let visit = bob
+            .get(app.at(&format!("/r/{slug}")))
+            .header("sec-fetch-site", "none")
+            .header("sec-fetch-dest", "document")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(visit.status(), StatusCode::OK);
         let rooms: Vec<tchatche_core::room::MyRoom> = read_as(&bob, &app.at("/api/my_rooms"), &[]).await.json().await.unwrap();
         assert_eq!((rooms[0].unread, rooms[0].mentions), (0, 0), "viewing the latest page reads it");
         app.stop().await;

@@ -237,6 +237,49 @@ async fn scaled_a_message_refused_for_good_goes_to_the_dead_letters() {
     assert_eq!((step.stored, step.failed), (0, 0));
 }
 
+/// Scaled mode: while the database refuses every write for reasons of its
+/// own (here a failover left it read-only), accepted messages wait in the
+/// stream however many times they are retried: none reaches the dead
+/// letters, and all are stored once the database is writable again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaled_a_read_only_database_delays_messages_and_loses_none() {
+    let env = TestEnv::scaled().await;
+    let alice = env.user("alice").await;
+    let room = env.room("room", &alice).await;
+    for i in 0..3 {
+        env.bus.submit(&env.store, draft(&room, &alice, &format!("m{i}")), DraftKind::Post).await.unwrap();
+    }
+    env.set_database_read_only(true).await;
+
+    let mut consumer = env.bus.consumer("test-worker").await.unwrap();
+    let mut dead = Vec::new();
+    for _ in 0..tchatche_core::bus::MAX_DELIVERIES * 2 {
+        // A step fails only if the pool had not noticed its dropped connections yet.
+        if let Ok(step) = worker::try_process_next(&mut consumer, &env.store, Duration::from_millis(100)).await {
+            assert_eq!(step.stored, 0, "nothing can be written to a read-only database");
+            dead.extend(step.dead);
+        }
+    }
+    assert!(dead.is_empty(), "nothing is dead-lettered for the database's state: {dead:?}");
+
+    env.set_database_read_only(false).await;
+    let mut stored = 0;
+    for _ in 0..20 {
+        if let Ok(step) = worker::try_process_next(&mut consumer, &env.store, Duration::from_millis(100)).await {
+            assert!(step.dead.is_empty());
+            stored += step.stored;
+        }
+        if stored == 3 {
+            break;
+        }
+    }
+    assert_eq!(stored, 3, "everything is stored once the database is writable");
+    let tchatche_core::bus::QueueConsumer::Redis(redis) = &consumer else { unreachable!("scaled mode") };
+    assert_eq!(redis.dead_letter_count().await.unwrap(), 0);
+    let bodies: Vec<String> = env.store.messages_before(room.id, None, 10).await.unwrap().messages.into_iter().map(|m| m.body).collect();
+    assert_eq!(bodies, ["m0", "m1", "m2"]);
+}
+
 /// Scaled mode: a worker that read entries and died before storing them
 /// reads them again when it restarts under the same name, in pages of
 /// `MAX_BATCH`, each entry once, then goes on with new ones.

@@ -42,7 +42,7 @@ pub async fn sign_up(
         return Err(with_status(AppError::Invalid(kept(form))));
     };
 
-    let address = super::session::client_address().map(|ip| ip.to_string()).unwrap_or_default();
+    let address = super::session::client_address().map(tchatche_core::limits::address_key).unwrap_or_default();
     if let Err(wait) = state.limiter.hit(Scope::SignUpAddress, &address).await? {
         return Err(with_status(AppError::RateLimited { retry_after_secs: wait.secs() }));
     }
@@ -88,7 +88,7 @@ pub async fn sign_in(
         form.check::<()>("password", Err(error));
         with_status(AppError::Invalid(form))
     };
-    let address = super::session::client_address().map(|ip| ip.to_string()).unwrap_or_default();
+    let address = super::session::client_address().map(tchatche_core::limits::address_key).unwrap_or_default();
     if let Err(wait) = state.limiter.hit(Scope::SignInAddress, &address).await? {
         return Err(with_status(AppError::RateLimited { retry_after_secs: wait.secs() }));
     }

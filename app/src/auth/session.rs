@@ -1,29 +1,20 @@
-//! Sessions (tower-sessions): what is stored in one, and the rules that end
-//! one. Idle timeout: 14 days with "keep me signed in", else 12 hours (and
-//! the cookie ends with the browser). Absolute lifetime: 60 days. A session
-//! also ends when its account is disabled, deleted or changes its password
-//! (the account's session epoch moves on).
+//! Sessions in a request: who is signed in, starting and ending sessions,
+//! and the client's address. What a session holds and the rules that keep
+//! it valid live in `tchatche_core::sessions`, shared with the socket.
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
-use tchatche_core::{Store, ids::UnixMillis, store::User};
+use tchatche_core::{
+    Store,
+    access::AccessChange,
+    ids::{UnixMillis, UserId},
+    sessions::{IDLE_PERSISTENT_MS, SIGNED_IN, SignedIn},
+    store::User,
+};
 use tower_sessions::{Expiry, Session};
 
 use crate::{error::AppError, state::app_state};
-
-const USER: &str = "user";
-const EPOCH: &str = "epoch";
-const SIGNED_IN_AT: &str = "since";
-const LAST_SEEN: &str = "seen";
-const PERSISTENT: &str = "keep";
-
-const HOUR_MS: i64 = 3_600_000;
-pub const IDLE_PERSISTENT_MS: i64 = 14 * 24 * HOUR_MS;
-pub const IDLE_BROWSER_MS: i64 = 12 * HOUR_MS;
-pub const ABSOLUTE_MS: i64 = 60 * 24 * HOUR_MS;
-/// Seen-times are written at most this often (each write is a store write).
-const TOUCH_EVERY_MS: i64 = HOUR_MS;
 
 /// The device cookie: set when someone signs in on a browser, it spares that
 /// browser the per-account sign-in limit an attacker elsewhere may exhaust.
@@ -38,34 +29,31 @@ pub async fn session() -> Result<Session, AppError> {
     })
 }
 
+fn store_failed(err: tower_sessions::session::Error) -> AppError {
+    tracing::error!(%err, "session store failed");
+    AppError::Unavailable
+}
+
 /// The signed-in account, if the session is still valid; an invalid session
 /// is ended on the spot.
 pub async fn current_user() -> Result<Option<User>, AppError> {
     Ok(user_of(&session().await?, &app_state().store).await?)
 }
 
-/// The rules of a valid session, for any holder of a `Session` (pages,
-/// server functions, the socket).
+/// The account a session holds, by the rules of `SignedIn::holds`, for any
+/// holder of a `Session` (pages, server functions, the socket).
 pub async fn user_of(session: &Session, store: &Store) -> tchatche_core::Result<Option<User>> {
-    let get = |key: &'static str| {
-        let session = session.clone();
-        async move { session.get::<i64>(key).await.ok().flatten() }
-    };
-    let Some(user_id) = get(USER).await else { return Ok(None) };
-    let (epoch, since, seen) = (get(EPOCH).await, get(SIGNED_IN_AT).await, get(LAST_SEEN).await);
-    let persistent = session.get::<bool>(PERSISTENT).await.ok().flatten().unwrap_or(false);
-    let now = UnixMillis::now().0;
-    let idle = if persistent { IDLE_PERSISTENT_MS } else { IDLE_BROWSER_MS };
-    let fresh = since.is_some_and(|since| now - since <= ABSOLUTE_MS) && seen.is_some_and(|seen| now - seen <= idle);
-
-    match store.user_by_id(tchatche_core::ids::UserId(user_id)).await? {
-        Some(user) if fresh && !user.disabled && Some(user.session_epoch) == epoch => {
-            if seen.is_some_and(|seen| now - seen > TOUCH_EVERY_MS) {
-                let _ = session.insert(LAST_SEEN, now).await;
+    let Some(mut signed_in) = session.get::<SignedIn>(SIGNED_IN).await.ok().flatten() else { return Ok(None) };
+    match signed_in.account(store).await? {
+        Some(user) => {
+            let now = UnixMillis::now();
+            if signed_in.needs_touch(now) {
+                signed_in.seen = now;
+                let _ = session.insert(SIGNED_IN, signed_in).await;
             }
             Ok(Some(user))
         }
-        _ => {
+        None => {
             let _ = session.flush().await;
             Ok(None)
         }
@@ -80,17 +68,8 @@ pub async fn require_user() -> Result<User, AppError> {
 /// Starts a session for `user` under a new id (no session fixation).
 pub async fn start(user: &User, persistent: bool) -> Result<(), AppError> {
     let session = session().await?;
-    let now = UnixMillis::now().0;
-    let internal = |err: tower_sessions::session::Error| {
-        tracing::error!(%err, "session store failed");
-        AppError::Internal
-    };
-    session.cycle_id().await.map_err(internal)?;
-    session.insert(USER, user.id.0).await.map_err(internal)?;
-    session.insert(EPOCH, user.session_epoch).await.map_err(internal)?;
-    session.insert(SIGNED_IN_AT, now).await.map_err(internal)?;
-    session.insert(LAST_SEEN, now).await.map_err(internal)?;
-    session.insert(PERSISTENT, persistent).await.map_err(internal)?;
+    session.cycle_id().await.map_err(store_failed)?;
+    session.insert(SIGNED_IN, SignedIn::new(user, persistent)).await.map_err(store_failed)?;
     session.set_expiry(Some(if persistent {
         Expiry::OnInactivity(time::Duration::milliseconds(IDLE_PERSISTENT_MS))
     } else {
@@ -99,26 +78,52 @@ pub async fn start(user: &User, persistent: bool) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Keeps this session valid after the account's epoch moved on (a password
-/// change ends every other session, not this one).
-pub async fn restamp(epoch: i64) -> Result<(), AppError> {
-    session().await?.insert(EPOCH, epoch).await.map_err(|_| AppError::Internal)
+/// Ends every other session of the account, whose key just changed
+/// (a new password), and keeps this one under the new key.
+pub async fn keep_only_this_one(user: UserId, key: String) -> Result<(), AppError> {
+    let session = session().await?;
+    if let Some(mut signed_in) = session.get::<SignedIn>(SIGNED_IN).await.map_err(store_failed)? {
+        signed_in.key = key;
+        session.insert(SIGNED_IN, signed_in).await.map_err(store_failed)?;
+    }
+    let state = app_state();
+    state.sessions.end_all(user, session.id().as_ref()).await?;
+    state.bus.announce(AccessChange::Account(user)).await?;
+    Ok(())
 }
 
-/// Ends the session: deleted from the store, cookie removed.
+/// Ends this session (deleted from the store, cookie removed) and closes
+/// its sockets.
 pub async fn end() -> Result<(), AppError> {
-    session().await?.flush().await.map_err(|_| AppError::Internal)
+    let session = session().await?;
+    let user = session.get::<SignedIn>(SIGNED_IN).await.ok().flatten().map(|signed_in| signed_in.user);
+    session.flush().await.map_err(store_failed)?;
+    if let Some(user) = user {
+        app_state().bus.announce(AccessChange::Account(user)).await?;
+    }
+    Ok(())
 }
 
-/// The client's address, for rate limits: the socket peer, or the first
-/// `X-Forwarded-For` hop when the configuration trusts a proxy.
+/// Ends every session of an account, this one included, in every store,
+/// and closes its sockets in every server process (the account is deleted).
+pub async fn end_all(user: UserId) -> Result<(), AppError> {
+    session().await?.flush().await.map_err(store_failed)?;
+    let state = app_state();
+    state.sessions.end_all(user, None).await?;
+    state.bus.announce(AccessChange::Account(user)).await?;
+    Ok(())
+}
+
+/// The client's address, for rate limits: the socket peer, or what the
+/// trusted proxies in front of it saw (`TRUST_PROXY`).
 pub fn client_address() -> Option<IpAddr> {
     let parts = leptos::prelude::use_context::<http::request::Parts>()?;
-    if app_state().config.trust_proxy {
-        let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        if let Some(ip) = forwarded.and_then(|v| v.split(',').next()).and_then(|v| v.trim().parse().ok()) {
-            return Some(ip);
-        }
-    }
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    Some(client_address_from(&app_state().config, peer, &parts.headers))
+}
+
+/// [`client_address`], for plain routes.
+pub fn client_address_from(config: &tchatche_core::config::Config, peer: IpAddr, headers: &http::HeaderMap) -> IpAddr {
+    let forwarded_for = headers.get_all("x-forwarded-for").iter().filter_map(|value| value.to_str().ok());
+    config.trust_proxy.client_address(peer, forwarded_for)
 }

@@ -36,8 +36,8 @@ pub async fn accept_invite(token: String) -> Result<(), AppError> {
     use crate::{auth::session, state::app_state};
     let viewer = session::require_user().await.map_err(with_status)?;
     let state = app_state();
-    let room = state.store.room_by_invite(token.trim()).await?.ok_or_else(|| with_status(AppError::NotFound))?;
-    state.store.join_room(room.id, viewer.id).await?;
+    // One statement: a link revoked meanwhile lets nobody in.
+    let room = state.store.join_by_invite(token.trim(), viewer.id).await?.ok_or_else(|| with_status(AppError::NotFound))?;
     leptos_axum::redirect(&format!("/r/{}", room.slug));
     Ok(())
 }

@@ -72,7 +72,10 @@ pub async fn update_room(
         Some(_) => return Err(with_status(AppError::invalid("indexable", InputError::Malformed))),
     };
     let changes = RoomChanges { name: name.as_str(), description: description.as_str(), visibility, indexable };
-    app_state().store.update_room(room.id, &changes).await?;
+    let state = app_state();
+    state.store.update_room(room.id, &changes).await?;
+    // Made private: its readers who are not members lose it.
+    state.bus.announce(tchatche_core::access::AccessChange::Room(room.id)).await?;
     Ok(())
 }
 
@@ -84,7 +87,9 @@ pub async fn delete_room(slug: String, confirm: String) -> Result<(), AppError> 
     if confirm.trim() != room.name {
         return Err(with_status(AppError::invalid("confirm", InputError::Malformed)));
     }
-    app_state().store.delete_room(room.id).await?;
+    let state = app_state();
+    state.store.delete_room(room.id).await?;
+    state.bus.announce(tchatche_core::access::AccessChange::Room(room.id)).await?;
     tracing::info!(room = %room.id, "room deleted");
     leptos_axum::redirect("/");
     Ok(())

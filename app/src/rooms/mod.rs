@@ -107,23 +107,22 @@ pub(crate) mod access {
         Ok((overview, viewer, member))
     }
 
-    /// The viewer and whether they are a member, if they may see the room;
-    /// else 404, so that a private room does not exist to outsiders.
+    /// The viewer and whether they are a member, if they may see the room
+    /// (the one rule, `tchatche_core::access`); else 404, so that a private
+    /// room does not exist to outsiders.
     async fn admit(room: &Room) -> Result<(Option<User>, bool), AppError> {
         let viewer = session::current_user().await?;
-        let member = match &viewer {
-            Some(viewer) => app_state().store.is_member(room.id, viewer.id).await?,
-            None => false,
-        };
-        if room.visibility == Visibility::Private && !member {
+        let access = tchatche_core::access::room_access(&app_state().store, room, viewer.as_ref()).await?;
+        if !access.may_read() {
             return Err(with_status(AppError::NotFound));
         }
-        Ok((viewer, member))
+        Ok((viewer, access.may_post()))
     }
 
     pub async fn visible_room_by_id(id: RoomId) -> Result<(Room, Option<User>, bool), AppError> {
         let room = app_state().store.room_by_id(id).await?.ok_or_else(|| with_status(AppError::NotFound))?;
-        visible_room(&room.slug).await
+        let (viewer, member) = admit(&room).await?;
+        Ok((room, viewer, member))
     }
 
     /// The room, if the signed-in viewer is a member (for posting).
@@ -209,6 +208,17 @@ pub(crate) mod access {
         response.insert_header(header::VARY, HeaderValue::from_static("Cookie"));
     }
 
+    /// Whether this GET is the person opening the page themselves: a
+    /// top-level navigation from this site or typed in (Fetch Metadata),
+    /// not a prefetch, a prerender or another site's embed. Only then may
+    /// a GET move their read position (a GET otherwise changes nothing).
+    pub fn is_own_navigation() -> bool {
+        let Some(parts) = use_context::<http::request::Parts>() else { return false };
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let prefetch = header("sec-purpose").or(header("purpose")).is_some_and(|p| p.contains("prefetch") || p.contains("prerender"));
+        !prefetch && matches!(header("sec-fetch-site"), Some("same-origin" | "none")) && header("sec-fetch-dest") == Some("document")
+    }
+
     /// After a plain form post (no JavaScript), where to land.
     pub fn redirect_html(path: &str) {
         if crate::error::is_html_form_post() {
@@ -218,7 +228,8 @@ pub(crate) mod access {
 }
 
 /// The conversation page's data: the latest messages, or those before
-/// `before`. Marks the latest page as read for members.
+/// `before`. A member opening the latest page has read it (with JavaScript,
+/// the page also says so over the socket as messages arrive).
 #[server(endpoint = "room_page", input = GetUrl)]
 pub async fn room_page(slug: String, before: Option<i64>) -> Result<RoomPageData, AppError> {
     use crate::state::app_state;
@@ -227,7 +238,7 @@ pub async fn room_page(slug: String, before: Option<i64>) -> Result<RoomPageData
     let state = app_state();
     let page = tchatche_core::chat::history(&state.store, &state.bus, room.id, before.map(tchatche_core::ids::Seq)).await?;
     access::cache_for(room, viewer.as_ref(), access::Freshness::Live);
-    if let (Some(viewer), true, None) = (&viewer, member, before) {
+    if let (Some(viewer), true, None, true) = (&viewer, member, before, access::is_own_navigation()) {
         if let Some(newest) = page.messages.last() {
             state.store.mark_read(room.id, viewer.id, newest.seq).await?;
         }
@@ -351,7 +362,9 @@ pub async fn leave_room(slug: String) -> Result<(), AppError> {
     if room.owner_id == Some(viewer.id) {
         return Err(with_status(AppError::Forbidden));
     }
-    crate::state::app_state().store.leave_room(room.id, viewer.id).await?;
+    let state = crate::state::app_state();
+    state.store.leave_room(room.id, viewer.id).await?;
+    state.bus.announce(tchatche_core::access::AccessChange::Membership { room: room.id, user: viewer.id }).await?;
     // A public room can still be read; a private one is gone for them.
     let back = if room.visibility == Visibility::Public { format!("/r/{}", room.slug) } else { "/".to_owned() };
     access::redirect_html(&back);

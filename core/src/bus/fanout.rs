@@ -1,5 +1,6 @@
 //! Process-local fan-out: one bounded broadcast channel per room that has
-//! subscribers in this process. Every transport feeds it; sockets read it.
+//! subscribers in this process, and one for changes of access. Every
+//! transport feeds them; sockets read them.
 
 use std::{
     collections::HashMap,
@@ -9,6 +10,7 @@ use std::{
 use tokio::sync::broadcast;
 
 use crate::{
+    access::AccessChange,
     event::{RoomEvent, ServerFrame},
     ids::RoomId,
 };
@@ -18,9 +20,19 @@ use crate::{
 /// never holds memory or delays anyone else.
 pub const ROOM_CHANNEL_CAPACITY: usize = 256;
 
-#[derive(Default)]
+/// Changes of access a socket may fall behind on before it must check
+/// everything again.
+const ACCESS_CHANNEL_CAPACITY: usize = 1024;
+
 pub(crate) struct RoomFanout {
     rooms: Mutex<HashMap<RoomId, broadcast::Sender<Arc<FannedOut>>>>,
+    access: broadcast::Sender<AccessChange>,
+}
+
+impl Default for RoomFanout {
+    fn default() -> Self {
+        Self { rooms: Mutex::default(), access: broadcast::channel(ACCESS_CHANNEL_CAPACITY).0 }
+    }
 }
 
 /// An event as every subscriber of its room receives it: one shared copy,
@@ -115,6 +127,16 @@ impl RoomFanout {
             // No receiver left is not an error: the last one is leaving.
             let _ = sender.send(FannedOut::new(event));
         }
+    }
+
+    /// Hands a change of access to every socket of this process.
+    pub(crate) fn deliver_access(&self, change: AccessChange) {
+        // No receiver is not an error: no socket is open.
+        let _ = self.access.send(change);
+    }
+
+    pub(crate) fn access_changes(&self) -> broadcast::Receiver<AccessChange> {
+        self.access.subscribe()
     }
 
     /// Rooms with local subscribers (to resubscribe after a reconnect).

@@ -12,6 +12,9 @@
 //!
 //! Pub/sub is only a signal: the database (plus the messages still pending
 //! in the queue) is the truth that history and catch-up read.
+//!
+//! Changes of access ([`AccessChange`]) travel on the bus too, to every
+//! socket of every server process.
 
 mod fanout;
 mod local;
@@ -27,6 +30,7 @@ pub use redis::{DeadLetter, MAX_DELIVERIES, RedisConsumer};
 
 use crate::{
     Error, Result,
+    access::AccessChange,
     event::{MessageView, RoomEvent},
     ids::RoomId,
     store::Store,
@@ -104,6 +108,29 @@ impl Bus {
             }
         };
         Ok(RoomSubscription { room, receiver, release: Some(release) })
+    }
+
+    /// Tells every server process (this one included) to apply a change of
+    /// access to its open sockets.
+    pub async fn announce(&self, change: AccessChange) -> Result<()> {
+        match &self.inner.transport {
+            Transport::Local(_) => {
+                self.inner.fanout.deliver_access(change);
+                Ok(())
+            }
+            Transport::Redis(transport) => transport.announce(&change).await,
+        }
+    }
+
+    /// Hands a change of access to this process' sockets only (changes
+    /// recorded in the database by another process).
+    pub fn deliver_access(&self, change: AccessChange) {
+        self.inner.fanout.deliver_access(change);
+    }
+
+    /// The changes of access announced from now on.
+    pub fn access_changes(&self) -> tokio::sync::broadcast::Receiver<AccessChange> {
+        self.inner.fanout.access_changes()
     }
 
     /// How many subscriptions this process holds for a room.

@@ -11,6 +11,7 @@
 //! - `P:posted:{message id}`: marks a post as accepted, for a week, so a
 //!   retried post never takes a second seq.
 //! - channel `P:room:{id}`: the room's events.
+//! - channel `P:access`: changes of access, for every server process.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -101,6 +102,9 @@ impl Keys {
     fn channel(&self, room: RoomId) -> String {
         format!("{}:room:{room}", self.prefix)
     }
+    fn access_channel(&self) -> String {
+        format!("{}:access", self.prefix)
+    }
     fn room_of_channel(&self, channel: &str) -> Option<RoomId> {
         let rest = channel.strip_prefix(&self.prefix)?.strip_prefix(":room:")?;
         rest.parse().ok().map(RoomId)
@@ -108,7 +112,7 @@ impl Keys {
 }
 
 pub(crate) struct RedisTransport {
-    config: Config,
+    url: url::Url,
     /// Commands (sequencing, publishing, reading pending messages).
     pool: Pool,
     /// The one subscriber connection of this process.
@@ -120,32 +124,22 @@ pub(crate) struct RedisTransport {
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
-fn builder(config: &Config) -> Builder {
-    let mut builder = Builder::from_config(config.clone());
-    builder
-        .with_connection_config(|c| c.connection_timeout = Duration::from_secs(5))
-        // Reconnect forever, backing off to 5 s between attempts.
-        .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2));
-    builder
-}
-
 impl RedisTransport {
     pub(crate) async fn connect(url: &url::Url, prefix: &str, fanout: Arc<RoomFanout>) -> Result<Self> {
-        let config = Config::from_url(url.as_str())?;
-        let pool = builder(&config).build_pool(4)?;
-        pool.init().await?;
-        let subscriber = builder(&config)
+        let pool = crate::redis::pool(url, 4).await?;
+        let subscriber = crate::redis::builder(url)?
             .with_performance_config(|p| p.broadcast_channel_capacity = 4096)
             .build_subscriber_client()?;
         subscriber.init().await?;
 
         let keys = Keys { prefix: prefix.to_owned() };
         ensure_group(&pool, &keys).await?;
+        subscriber.subscribe(keys.access_channel()).await?;
 
         let pump = spawn_pump(&subscriber, keys.clone(), fanout.clone());
         let resubscribe = subscriber.manage_subscriptions();
         Ok(Self {
-            config,
+            url: url.clone(),
             pool,
             subscriber,
             keys,
@@ -192,6 +186,12 @@ impl RedisTransport {
     pub(crate) async fn publish(&self, event: &RoomEvent) -> Result<()> {
         let payload = serde_json::to_string(event)?;
         let _: i64 = self.pool.next().publish(self.keys.channel(event.room_id()), payload).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn announce(&self, change: &crate::access::AccessChange) -> Result<()> {
+        let payload = serde_json::to_string(change)?;
+        let _: i64 = self.pool.next().publish(self.keys.access_channel(), payload).await?;
         Ok(())
     }
 
@@ -274,7 +274,7 @@ impl RedisTransport {
 
     pub(crate) async fn consumer(&self, name: &str) -> Result<RedisConsumer> {
         // Blocking reads hold their connection: the consumer gets its own.
-        let client = builder(&self.config).build()?;
+        let client = crate::redis::builder(&self.url)?.build()?;
         client.init().await?;
         ensure_group(&client, &self.keys).await?;
         Ok(RedisConsumer {
@@ -309,10 +309,17 @@ async fn ensure_group(client: &(impl StreamsInterface + Sync), keys: &Keys) -> R
 fn spawn_pump(subscriber: &SubscriberClient, keys: Keys, fanout: Arc<RoomFanout>) -> JoinHandle<()> {
     let mut messages = subscriber.message_rx();
     let mut reconnects = subscriber.reconnect_rx();
+    let access_channel = keys.access_channel();
     tokio::spawn(async move {
         loop {
             tokio::select! {
                 received = messages.recv() => match received {
+                    Ok(message) if *message.channel == *access_channel => {
+                        match message.value.as_str().map(|payload| serde_json::from_str(&payload)) {
+                            Some(Ok(change)) => fanout.deliver_access(change),
+                            _ => tracing::warn!("undecodable change of access ignored"),
+                        }
+                    }
                     Ok(message) => {
                         let Some(room) = keys.room_of_channel(&message.channel) else { continue };
                         let Some(payload) = message.value.as_str() else { continue };
@@ -339,10 +346,13 @@ fn spawn_pump(subscriber: &SubscriberClient, keys: Keys, fanout: Arc<RoomFanout>
     })
 }
 
+/// After a gap in pub/sub: every room reloads what it missed, and every
+/// socket checks its access (a change of access may be among what was lost).
 fn resync_all(fanout: &RoomFanout) {
     for room_id in fanout.rooms() {
         fanout.deliver(RoomEvent::Resync(room_id));
     }
+    fanout.deliver_access(crate::access::AccessChange::Everything);
 }
 
 /// An entry that kept failing and was moved to the dead-letter stream.

@@ -5,8 +5,10 @@
 //! differ are written in their common subset. Each domain keeps its queries
 //! in its own file.
 
+mod access;
 mod messages;
 mod rooms;
+mod sessions;
 mod users;
 
 use std::{str::FromStr, time::Duration};
@@ -22,6 +24,7 @@ pub use rooms::{
     DirectoryPage, DirectoryQuery, DirectorySort, IndexablePage, Invite, MyRoom, NewRoom, Room, RoomChanges, RoomOverview, RoomSummary,
     Visibility,
 };
+pub use sessions::StoredSession;
 pub use users::{Avatar, NewUser, Role, User, fnv1a};
 
 use crate::{Result, config::DatabaseUrl};

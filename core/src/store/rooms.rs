@@ -256,6 +256,22 @@ impl Store {
         Ok(())
     }
 
+    /// Makes `user` a member of the room an unrevoked invitation opens, in
+    /// one statement (a revocation is either before it, and nobody joins,
+    /// or after); returns the room, or `None` for a bad or revoked link.
+    pub async fn join_by_invite(&self, token: &str, user: UserId) -> Result<Option<Room>> {
+        let sql = "INSERT INTO room_members (room_id, user_id, read_seq, joined_at)
+                   SELECT r.id, $2, r.last_seq, $3 FROM room_invites i JOIN rooms r ON r.id = i.room_id
+                   WHERE i.token = $1 AND i.revoked_at IS NULL
+                   ON CONFLICT (room_id, user_id) DO NOTHING";
+        on_pool!(self, pool => { sqlx::query(sql).bind(token).bind(user).bind(UnixMillis::now()).execute(pool).await?; });
+        // Whether the link was revoked since does not matter: a member is one.
+        let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms WHERE id = (SELECT room_id FROM room_invites WHERE token = $1)");
+        let room = on_pool!(self, pool => sqlx::query_as::<_, Room>(&sql).bind(token).fetch_optional(pool).await?);
+        let Some(room) = room else { return Ok(None) };
+        Ok(self.is_member(room.id, user).await?.then_some(room))
+    }
+
     pub async fn leave_room(&self, room: RoomId, user: UserId) -> Result<()> {
         let sql = "DELETE FROM room_members WHERE room_id = $1 AND user_id = $2";
         on_pool!(self, pool => { sqlx::query(sql).bind(room).bind(user).execute(pool).await?; });

@@ -18,9 +18,10 @@ pub struct User {
     #[sqlx(try_from = "String")]
     pub role: Role,
     pub created_at: UnixMillis,
-    /// Moves on when every session of the account must end (password
-    /// change, disabling): sessions carry the epoch they started in.
-    pub session_epoch: i64,
+    /// Random, drawn again when every session of the account must end
+    /// (password change, disabling, role change): a session holds the key
+    /// it started under (`sessions::SignedIn`).
+    pub session_key: String,
     pub disabled: bool,
     /// Preferred UI language and theme, if chosen.
     pub locale: Option<String>,
@@ -45,7 +46,7 @@ pub struct Avatar {
     pub etag: String,
 }
 
-const SELECT_USERS: &str = "SELECT u.id, u.username, u.display_name, u.role, u.created_at, u.session_epoch, u.disabled,
+const SELECT_USERS: &str = "SELECT u.id, u.username, u.display_name, u.role, u.created_at, u.session_key, u.disabled,
             u.locale, u.theme, a.etag AS avatar_version
      FROM users u LEFT JOIN avatars a ON a.user_id = u.id";
 
@@ -98,14 +99,14 @@ impl Store {
         self.update_user(id, "UPDATE users SET password_hash = $2 WHERE id = $1", hash).await
     }
 
-    /// Sets a new password and ends every session of the account; returns
-    /// the new session epoch (for the session that made the change).
-    pub async fn change_password(&self, id: UserId, hash: &str) -> Result<i64> {
-        let sql = "UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1 WHERE id = $1
-                   RETURNING session_epoch";
-        let epoch: Option<i64> =
-            on_pool!(self, pool => sqlx::query_scalar(sql).bind(id).bind(hash).fetch_optional(pool).await?);
-        epoch.ok_or(Error::NotFound("user"))
+    /// Sets a new password and a new session key, which ends every session
+    /// of the account; returns the new key (for the session that made the
+    /// change, which stays).
+    pub async fn change_password(&self, id: UserId, hash: &str) -> Result<String> {
+        let key = new_session_key();
+        let sql = "UPDATE users SET password_hash = $2, session_key = $3 WHERE id = $1";
+        let done = on_pool!(self, pool => sqlx::query(sql).bind(id).bind(hash).bind(&key).execute(pool).await?.rows_affected());
+        if done == 0 { Err(Error::NotFound("user")) } else { Ok(key) }
     }
 
     pub async fn set_display_name(&self, id: UserId, name: &str) -> Result<()> {
@@ -118,19 +119,24 @@ impl Store {
         if done == 0 { Err(Error::NotFound("user")) } else { Ok(()) }
     }
 
+    /// Gives an account a role; its sessions end (they were started with
+    /// other rights).
     pub async fn set_role(&self, id: UserId, role: Role) -> Result<()> {
-        self.update_user(id, "UPDATE users SET role = $2 WHERE id = $1", role.as_str()).await
+        let sql = "UPDATE users SET role = $2, session_key = $3 WHERE id = $1";
+        let done = on_pool!(self, pool => sqlx::query(sql).bind(id).bind(role.as_str()).bind(new_session_key()).execute(pool).await?.rows_affected());
+        if done == 0 { Err(Error::NotFound("user")) } else { Ok(()) }
     }
 
-    /// Disables (ending every session at once) or re-enables an account.
+    /// Disables or re-enables an account; either way its sessions end.
     pub async fn set_disabled(&self, id: UserId, disabled: bool) -> Result<()> {
-        let sql = "UPDATE users SET disabled = $2, session_epoch = session_epoch + 1 WHERE id = $1";
-        let done = on_pool!(self, pool => sqlx::query(sql).bind(id).bind(disabled).execute(pool).await?.rows_affected());
+        let sql = "UPDATE users SET disabled = $2, session_key = $3 WHERE id = $1";
+        let done = on_pool!(self, pool => sqlx::query(sql).bind(id).bind(disabled).bind(new_session_key()).execute(pool).await?.rows_affected());
         if done == 0 { Err(Error::NotFound("user")) } else { Ok(()) }
     }
 
     /// Deletes an account. Its messages stay, unattributed (author NULL);
-    /// its avatar, memberships and remembered devices go with it.
+    /// its avatar, memberships, remembered devices and database sessions go
+    /// with it.
     pub async fn delete_user(&self, id: UserId) -> Result<()> {
         let done = on_pool!(self, pool => sqlx::query("DELETE FROM users WHERE id = $1").bind(id).execute(pool).await?.rows_affected());
         if done == 0 { Err(Error::NotFound("user")) } else { Ok(()) }
@@ -180,6 +186,11 @@ impl Store {
         let count: i64 = on_pool!(self, pool => sqlx::query_scalar(sql).bind(id).bind(token).fetch_one(pool).await?);
         Ok(count > 0)
     }
+}
+
+/// A fresh session key: 128 random bits, in hex.
+fn new_session_key() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern.

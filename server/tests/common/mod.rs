@@ -47,8 +47,15 @@ pub async fn spawn_app_with(env: TestEnv, public_url: Option<&str>) -> TestApp {
     let leptos_options =
         LeptosOptions::builder().output_name("tchatche").site_root("target/site").site_addr(addr).build();
     let limiter = env.limiter().await;
-    let state =
-        AppState { leptos_options, config: Arc::new(config), store: env.store.clone(), bus: env.bus.clone(), limiter };
+    let sessions = env.sessions().await;
+    let state = AppState {
+        leptos_options,
+        config: Arc::new(config),
+        store: env.store.clone(),
+        bus: env.bus.clone(),
+        limiter,
+        sessions,
+    };
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(server::run(state, listener, shutdown.clone()));
     let (client, jar) = browser();
