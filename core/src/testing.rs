@@ -144,6 +144,20 @@ impl TestEnv {
         admin.close().await;
     }
 
+    /// Scaled mode: runs a Lua script on Redis, with `keys` under this
+    /// environment's prefix (`queue` → `P:queue`), as an operator or a
+    /// failure would act behind the application's back.
+    pub async fn redis_eval(&self, script: &str, keys: &[&str]) -> i64 {
+        use fred::prelude::*;
+        let Cleanup::Scaled { redis_prefix, .. } = &self._cleanup else { panic!("only the scaled backend has Redis") };
+        let client = Builder::from_config(Config::from_url(&redis_url()).expect("Redis URL")).build().expect("Redis client");
+        client.init().await.expect("Redis");
+        let keys: Vec<String> = keys.iter().map(|key| format!("{redis_prefix}:{key}")).collect();
+        let result = client.eval(script, keys, Vec::<String>::new()).await.expect("Redis script");
+        let _ = client.quit().await;
+        result
+    }
+
     /// A second bus on the same transport, as another server process has.
     pub async fn another_bus(&self) -> Bus {
         match &self._cleanup {

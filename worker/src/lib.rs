@@ -29,12 +29,15 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 pub struct Step {
     /// Message versions stored.
     pub stored: usize,
-    /// Message versions the database refused (left for a retry, or set aside).
+    /// Message versions the database refused for their content (left for
+    /// a retry, or set aside).
     pub failed: usize,
     /// Entries moved to the dead-letter stream.
     pub dead: Vec<DeadLetter>,
-    /// The database was unreachable: nothing was counted against the messages.
-    pub database_down: bool,
+    /// Message versions left queued because the database could not take
+    /// them now (down, read-only, full, slow): retried for as long as it
+    /// takes, never counted against the messages.
+    pub waiting: usize,
 }
 
 /// The worker as a process of its own (scaled mode): connects to the
@@ -92,7 +95,7 @@ pub async fn run_until_stopped(store: Store, bus: Bus, name: &str, shutdown: Can
             Err(err) => Err(err),
         };
         match step {
-            Ok(step) if step.failed == 0 && !step.database_down => backoff = MIN_BACKOFF,
+            Ok(step) if step.failed == 0 && step.waiting == 0 => backoff = MIN_BACKOFF,
             Ok(_) => backoff = pause(backoff, &shutdown).await,
             Err(Error::ShuttingDown) => break,
             Err(err) => {
@@ -136,7 +139,11 @@ async fn store_reading_ahead(consumer: &mut QueueConsumer, store: &Store, batch:
     (settle(consumer, store, batch, written).await, next)
 }
 
-/// Acknowledges a written batch, or sorts out why it was not written.
+/// Acknowledges a written batch, or sorts out why it was not written. Only
+/// the database refusing a message for its own content (a constraint it
+/// can never meet) counts against that message; any other failure leaves
+/// the whole batch queued for a later try, so an accepted message is never
+/// dropped because the database was degraded.
 async fn settle(consumer: &mut QueueConsumer, store: &Store, batch: Batch, written: Result<(), Error>) -> Result<Step, Error> {
     let mut step = Step::default();
     match written {
@@ -144,25 +151,34 @@ async fn settle(consumer: &mut QueueConsumer, store: &Store, batch: Batch, writt
             step.stored = batch.len();
             consumer.committed(batch).await?;
         }
-        Err(err) if store.ping().await.is_err() => {
-            tracing::warn!(%err, "database unreachable; the batch waits");
-            step.database_down = true;
-            consumer.retry_later(batch, &err);
-        }
+        Err(err) if !err.is_refused_content() => wait(consumer, batch, err, &mut step),
         Err(err) if batch.len() == 1 => refused(consumer, batch, err, &mut step).await?,
         Err(_) => {
+            // One message spoils the transaction: find which, storing the others.
             for single in batch.split() {
                 match store.upsert_messages(&single.messages).await {
                     Ok(()) => {
                         step.stored += 1;
                         consumer.committed(single).await?;
                     }
-                    Err(err) => refused(consumer, single, err, &mut step).await?,
+                    Err(err) if err.is_refused_content() => refused(consumer, single, err, &mut step).await?,
+                    Err(err) => wait(consumer, single, err, &mut step),
                 }
             }
         }
     }
     Ok(step)
+}
+
+/// Leaves a batch queued while the database cannot take it, saying how far
+/// behind storage is (the age of its oldest message). The worker's backoff
+/// (at most `MAX_BACKOFF`) spaces these reports.
+fn wait(consumer: &mut QueueConsumer, batch: Batch, err: Error, step: &mut Step) {
+    let oldest = batch.messages.iter().map(|m| m.created_at.0).min().unwrap_or_default();
+    let lag_seconds = (tchatche_core::ids::UnixMillis::now().0 - oldest).max(0) / 1000;
+    tracing::warn!(%err, queued = batch.len(), lag_seconds, "the database cannot store messages now; they wait and are retried");
+    step.waiting += batch.len();
+    consumer.retry_later(batch, &err);
 }
 
 async fn refused(consumer: &mut QueueConsumer, batch: Batch, err: Error, step: &mut Step) -> Result<(), Error> {

@@ -280,6 +280,25 @@ async fn scaled_a_read_only_database_delays_messages_and_loses_none() {
     assert_eq!(bodies, ["m0", "m1", "m2"]);
 }
 
+/// Scaled mode: a Redis that lost the consumer group (restarted without its
+/// data, or an operator removed it) gets it back, and the worker goes on
+/// storing what the stream still holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaled_a_lost_consumer_group_is_created_again() {
+    let env = TestEnv::scaled().await;
+    let alice = env.user("alice").await;
+    let room = env.room("room", &alice).await;
+    let running = start_worker(&env);
+    env.bus.submit(&env.store, draft(&room, &alice, "before"), DraftKind::Post).await.unwrap();
+    wait_stored(&env, room.id, 1).await;
+
+    let destroyed = env.redis_eval("return redis.call('XGROUP', 'DESTROY', KEYS[1], 'persist')", &["queue"]).await;
+    assert_eq!(destroyed, 1);
+    env.bus.submit(&env.store, draft(&room, &alice, "after"), DraftKind::Post).await.unwrap();
+    wait_stored(&env, room.id, 2).await;
+    running.stop(&env).await;
+}
+
 /// Scaled mode: a worker that read entries and died before storing them
 /// reads them again when it restarts under the same name, in pages of
 /// `MAX_BATCH`, each entry once, then goes on with new ones.

@@ -274,7 +274,7 @@ impl QueueConsumer {
         }
     }
 
-    /// Reports a batch not written because the database is unreachable.
+    /// Reports a batch not written because the database cannot take it now.
     /// In-process the posters get the error (nothing was promised to them);
     /// on Redis the entries stay pending, uncounted, for after the outage.
     pub fn retry_later(&mut self, batch: Batch, error: &Error) {

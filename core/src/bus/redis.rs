@@ -4,7 +4,8 @@
 //!
 //! Keys, all under the configured prefix `P`:
 //! - `P:queue`: the stream of message versions waiting to be stored;
-//!   consumer group `persist`. `P:queue:dead`: entries that kept failing.
+//!   consumer group `persist`. `P:queue:dead`: entries the database refused
+//!   for their content (the newest 10,000 or so).
 //! - `P:room:{id}:seq`: the room's event counter.
 //! - `P:room:{id}:pending`: hash of versions accepted but not yet stored,
 //!   so history includes them (removed by the worker after its commit).
@@ -40,10 +41,36 @@ const GROUP: &str = "persist";
 const CLAIM_IDLE: Duration = Duration::from_secs(30);
 /// How often a consumer looks for entries to take over.
 const CLAIM_EVERY: Duration = Duration::from_secs(5);
-/// Deliveries after which an entry that still fails is set aside.
+/// Deliveries after which an entry the database refuses for its content is
+/// set aside.
 pub const MAX_DELIVERIES: u64 = 5;
+/// Dead letters kept (about): the oldest go first, so a flood of refused
+/// entries cannot fill Redis's memory. Operators read them as they come.
+const DEAD_LETTERS_KEPT: i64 = 10_000;
 /// How long the idempotency marker of a post lives.
 const POSTED_TTL_SECS: i64 = 7 * 24 * 3600;
+
+/// Drops acknowledged entries: everything older than the oldest entry
+/// still pending in the group or, when none is, everything delivered (the
+/// smallest id after the last delivered one is `ms-(seq+1)`). Atomic: two
+/// separate reads would let another worker take entries in between, which
+/// this would then delete while they are still pending.
+/// KEYS: stream. ARGV: group.
+const TRIM_LUA: &str = r#"
+local oldest = redis.call('XPENDING', KEYS[1], ARGV[1])[2]
+if not oldest then
+  for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+    local fields = {}
+    for i = 1, #group, 2 do fields[group[i]] = group[i + 1] end
+    if fields['name'] == ARGV[1] then
+      local ms, seq = string.match(fields['last-delivered-id'], '^(%d+)-(%d+)$')
+      if ms then oldest = ms .. '-' .. string.format('%d', tonumber(seq) + 1) end
+    end
+  end
+end
+if not oldest then return 0 end
+return redis.call('XTRIM', KEYS[1], 'MINID', '~', oldest)
+"#;
 
 /// Sequences one message version, records it as pending, queues it and
 /// publishes it, atomically: publication order is sequence order.
@@ -383,6 +410,21 @@ type Entry = XReadValue<String, String, String>;
 
 impl RedisConsumer {
     pub(crate) async fn next_batch(&mut self, max: usize, wait: Duration) -> Result<Batch> {
+        match self.read(max, wait).await {
+            Err(Error::Redis(err)) if err.details().starts_with("NOGROUP") => {
+                // Redis lost the group (restarted without its data, or an
+                // operator removed it): what is still in the stream is read
+                // again from the start, and storing it again changes nothing.
+                tracing::warn!("the consumer group is missing in Redis; creating it again");
+                ensure_group(&self.client, &self.keys).await?;
+                self.reread_own_pending();
+                self.read(max, wait).await
+            }
+            read => read,
+        }
+    }
+
+    async fn read(&mut self, max: usize, wait: Duration) -> Result<Batch> {
         let stream = self.keys.stream();
         let count = Some(max as u64);
 
@@ -458,28 +500,10 @@ impl RedisConsumer {
         self.trim().await
     }
 
-    /// Drops acknowledged entries from the stream: everything older than the
-    /// oldest entry still pending in the group (or all, when none is).
+    /// Drops acknowledged entries from the stream, in one script so that
+    /// no other worker reads entries between the two looks it takes.
     async fn trim(&self) -> Result<()> {
-        let stream = self.keys.stream();
-        let (pending, oldest, _newest, _consumers): (u64, Option<String>, Option<String>, Option<Vec<(String, String)>>) =
-            self.client.xpending(&stream, GROUP, ()).await?;
-        let min_id = match oldest.filter(|_| pending > 0) {
-            Some(oldest) => oldest,
-            None => {
-                // Nothing pending: keep only what was never delivered.
-                let groups: Vec<HashMap<String, Value>> = self.client.xinfo_groups(&stream).await?;
-                let delivered = groups
-                    .iter()
-                    .find(|g| g.get("name").and_then(Value::as_str).as_deref() == Some(GROUP))
-                    .and_then(|g| g.get("last-delivered-id")?.as_string());
-                match delivered {
-                    Some(id) => next_stream_id(&id),
-                    None => return Ok(()),
-                }
-            }
-        };
-        let _: i64 = self.client.xtrim(&stream, ("MINID", "~", min_id)).await?;
+        let _: i64 = self.client.eval(TRIM_LUA, vec![self.keys.stream()], vec![GROUP]).await?;
         Ok(())
     }
 
@@ -523,7 +547,7 @@ impl RedisConsumer {
 
     async fn set_aside(&self, letter: &DeadLetter, json: &str) -> Result<()> {
         let fields = vec![("entry", letter.entry_id.as_str()), ("reason", letter.reason.as_str()), ("m", json)];
-        let _: String = self.client.xadd(self.keys.dead_letters(), false, None::<()>, "*", fields).await?;
+        let _: String = self.client.xadd(self.keys.dead_letters(), false, ("MAXLEN", "~", DEAD_LETTERS_KEPT), "*", fields).await?;
         let _: i64 = self.client.xack(self.keys.stream(), GROUP, letter.entry_id.as_str()).await?;
         Ok(())
     }
@@ -544,17 +568,6 @@ pub(crate) struct RedisReceipt {
     json: String,
 }
 
-/// The smallest stream id after `id` (`ms-seq` → `ms-(seq+1)`).
-fn next_stream_id(id: &str) -> String {
-    match id.split_once('-') {
-        Some((ms, seq)) => match seq.parse::<u64>() {
-            Ok(seq) => format!("{ms}-{}", seq + 1),
-            Err(_) => id.to_owned(),
-        },
-        None => id.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -565,10 +578,5 @@ mod tests {
         assert_eq!(keys.room_of_channel(&keys.channel(RoomId(42))), Some(RoomId(42)));
         assert_eq!(keys.room_of_channel("t1:room:x"), None);
         assert_eq!(keys.room_of_channel("other:room:1"), None);
-    }
-
-    #[test]
-    fn next_stream_id_increments_the_sequence_part() {
-        assert_eq!(next_stream_id("1700000000000-7"), "1700000000000-8");
     }
 }
