@@ -35,6 +35,8 @@ fn main() {
         let mut server = Command::new(binary)
             .envs(env.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            // Every benchmark socket comes from 127.0.0.1.
+            .env("MAX_SOCKETS_PER_ADDRESS", "1000000")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()

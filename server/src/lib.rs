@@ -92,6 +92,7 @@ pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
         .route_layer(axum::middleware::from_fn(caching::etag_cacheable_pages));
     let router = Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .route("/avatars/{username}", get(avatars::serve))
         .route(
             realtime::ROUTE,
@@ -122,7 +123,7 @@ pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
         .layer(sessions::layer(state.sessions.clone(), &state.config))
         .layer(axum::middleware::from_fn_with_state(shared_pages, shared_pages::forget_after_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::same_origin_writes))
-        .layer(security::headers())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::protective_headers))
         .layer(axum::middleware::from_fn(crawlers::noindex_by_default))
         .layer(CompressionLayer::new().br(true).gzip(true))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))

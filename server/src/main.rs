@@ -22,8 +22,9 @@ enum Command {
         #[command(subcommand)]
         command: server::admin::AdminCommand,
     },
-    /// Exit 0 when the local server answers /healthz with 200 (for container
-    /// health checks: the image has no curl).
+    /// Exit 0 when the local server answers /readyz with 200: it serves and
+    /// reaches its database and Redis (for container health checks: the
+    /// image has no curl).
     Healthcheck,
 }
 
@@ -75,7 +76,7 @@ async fn healthcheck(config: &Config) -> anyhow::Result<()> {
     }
     let check = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await?;
-        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await?;
+        stream.write_all(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await?;
         let mut status_line = [0u8; 12];
         stream.read_exact(&mut status_line).await?;
         anyhow::Ok(status_line.ends_with(b" 200"))

@@ -6,11 +6,14 @@
 //! - It appends the scripts carrying resolved data after `</html>`, where a
 //!   browser's parser moves them to the end of `<body>`: they are written there.
 //! - It writes the script nonce where `crossorigin` expects a keyword.
+//!
+//! Pages also get their Content-Security-Policy here, where the nonce of
+//! their scripts is known.
 
 use axum::{
     body::Body,
     extract::Request,
-    http::header,
+    http::{HeaderValue, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -23,6 +26,18 @@ pub(crate) const MAX_PAGE_BYTES: usize = 16 * 1024 * 1024;
 pub(crate) fn leptos_nonce(html: &str) -> Option<&str> {
     let (_, rest) = html.split_once("nonce=\"")?;
     rest.split_once('"').map(|(nonce, _)| nonce).filter(|nonce| !nonce.is_empty())
+}
+
+/// The policy of a page whose inline scripts carry `nonce`: scripts only
+/// from this site or with the nonce (never inline otherwise), WebAssembly
+/// compiled from them, nothing framing the page.
+pub(crate) fn content_security_policy(nonce: &str) -> HeaderValue {
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'"
+    );
+    HeaderValue::from_str(&policy).expect("a nonce is base64 or hex")
 }
 
 /// Middleware for page routes.
@@ -43,6 +58,9 @@ pub async fn standard_comments(request: Request, next: Next) -> Response {
     let Ok(html) = std::str::from_utf8(&bytes) else { return Response::from_parts(parts, Body::from(bytes)) };
     let rewritten = standard_crossorigin(&scripts_inside_body(&rewrite_placeholders(html)));
     parts.headers.remove(header::CONTENT_LENGTH);
+    if let Some(nonce) = leptos_nonce(&rewritten) {
+        parts.headers.insert(header::CONTENT_SECURITY_POLICY, content_security_policy(nonce));
+    }
     Response::from_parts(parts, Body::from(rewritten))
 }
 

@@ -77,8 +77,10 @@ const MAX_EVENTS_PER_WRITE: usize = 64;
 /// are written out (a flush writes them at once anyway); it grows only on
 /// sockets that receive bursts.
 const WRITE_BUFFER: usize = 16 * 1024;
-/// Rooms one socket may follow at once.
-pub const MAX_ROOMS: usize = 200;
+/// Rooms one socket may follow at once: a page follows its own room, so
+/// this leaves room for what pages may follow later, and no more (each
+/// subscription holds a bus subscription and presence).
+pub const MAX_ROOMS: usize = 20;
 /// Sockets one account may hold open in one server process (tabs, devices).
 pub const SOCKETS_PER_ACCOUNT: usize = 20;
 /// Frames a socket may send at once, then this many a second; frames over
@@ -272,7 +274,10 @@ struct Followed {
 pub struct FrameBudget {
     tokens: f64,
     refilled: Instant,
-    /// Frames dropped in a row; past a limit the socket is closed.
+    /// Frames dropped since the bucket was last full; past a limit the
+    /// socket is closed. Only a pause long enough to refill the whole
+    /// bucket forgives them, so a client sending a little faster than
+    /// allowed, forever, is closed too.
     dropped: u32,
 }
 
@@ -286,9 +291,11 @@ impl FrameBudget {
         let elapsed = now.saturating_duration_since(self.refilled).as_secs_f64();
         self.tokens = (self.tokens + elapsed * FRAMES_PER_SECOND).min(FRAME_BURST);
         self.refilled = now;
+        if self.tokens >= FRAME_BURST {
+            self.dropped = 0;
+        }
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
-            self.dropped = 0;
             return Ok(true);
         }
         self.dropped += 1;
@@ -693,5 +700,32 @@ async fn in_time<E>(write: impl Future<Output = Result<(), E>>) -> Result<(), ()
     match tokio::time::timeout(WRITE_TIMEOUT, write).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_socket_sending_a_little_too_fast_is_closed_in_the_end() {
+        let start = Instant::now();
+        let mut budget = FrameBudget::new(start);
+        // Twice the allowed rate: every other frame fits in the budget.
+        let closed_after = (0..10_000u64).find(|frame| budget.spend(start + Duration::from_millis(frame * 50)).is_err());
+        let frames = closed_after.expect("closed in the end");
+        assert!(frames > FRAME_BURST as u64 + u64::from(DROPPED_FRAMES_LIMIT), "{frames}");
+    }
+
+    #[test]
+    fn a_pause_forgives_a_burst() {
+        let start = Instant::now();
+        let mut budget = FrameBudget::new(start);
+        for round in 0..10u64 {
+            let at = start + Duration::from_secs(round * 4);
+            for _ in 0..(FRAME_BURST as u32 + DROPPED_FRAMES_LIMIT) {
+                assert!(budget.spend(at).is_ok(), "round {round}");
+            }
+        }
     }
 }

@@ -7,8 +7,6 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use tower_http::set_header::SetResponseHeaderLayer;
-
 use crate::AppState;
 
 /// Refuses a state-changing request (anything but GET, HEAD, OPTIONS) whose
@@ -35,19 +33,22 @@ pub async fn same_origin_writes(State(state): State<AppState>, request: Request,
     }
 }
 
-/// Headers on every response.
-pub fn headers() -> tower::layer::util::Stack<
-    SetResponseHeaderLayer<HeaderValue>,
-    tower::layer::util::Stack<SetResponseHeaderLayer<HeaderValue>, SetResponseHeaderLayer<HeaderValue>>,
-> {
-    let nosniff = SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    let referrer = SetResponseHeaderLayer::if_not_present(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
-    let frames = SetResponseHeaderLayer::if_not_present(
-        HeaderName::from_static("x-frame-options"),
-        HeaderValue::from_static("DENY"),
-    );
-    tower::layer::util::Stack::new(nosniff, tower::layer::util::Stack::new(referrer, frames))
+/// Headers on every response: no MIME sniffing, no referrer beyond our
+/// origin, never framed, and (when served over https) HTTPS only for a
+/// year. Pages bring their own script policy (see `markup`); anything else
+/// (JSON, images, errors) may run nothing at all.
+pub async fn protective_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let mut set = |name: HeaderName, value: &'static str| {
+        headers.entry(name).or_insert(HeaderValue::from_static(value));
+    };
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "strict-origin-when-cross-origin");
+    set(HeaderName::from_static("x-frame-options"), "DENY");
+    set(header::CONTENT_SECURITY_POLICY, "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+    if state.config.public_url.scheme() == "https" {
+        set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
+    response
 }

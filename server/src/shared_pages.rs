@@ -36,7 +36,7 @@ use tokio::sync::OnceCell;
 
 use crate::{
     caching::cache_directive,
-    markup::{MAX_PAGE_BYTES, leptos_nonce},
+    markup::{MAX_PAGE_BYTES, content_security_policy, leptos_nonce},
 };
 
 /// How long a page is shared: short enough that nobody notices, long
@@ -198,20 +198,24 @@ impl SharedPage {
     }
 
     fn to_response(&self) -> Response {
-        let mut response = Response::new(Body::from(with_fresh_nonce(&self.body)));
+        let (body, nonce) = with_fresh_nonce(&self.body);
+        let mut response = Response::new(Body::from(body));
         *response.headers_mut() = self.headers.clone();
+        if let Some(nonce) = nonce {
+            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, content_security_policy(&nonce));
+        }
         response
     }
 }
 
-/// The page with a nonce of its own: a nonce is only worth anything if
-/// nobody else was given it.
-fn with_fresh_nonce(body: &Bytes) -> Bytes {
+/// The page with a nonce of its own (returned): a nonce is only worth
+/// anything if nobody else was given it.
+fn with_fresh_nonce(body: &Bytes) -> (Bytes, Option<String>) {
     let Some((html, nonce)) = std::str::from_utf8(body).ok().and_then(|html| Some((html, leptos_nonce(html)?))) else {
-        return body.clone();
+        return (body.clone(), None);
     };
     let fresh = uuid::Uuid::new_v4().simple().to_string();
-    Bytes::from(html.replace(nonce, &fresh))
+    (Bytes::from(html.replace(nonce, &fresh)), Some(fresh))
 }
 
 #[cfg(test)]
@@ -269,12 +273,13 @@ mod tests {
     #[test]
     fn every_answer_has_its_own_nonce() {
         let page = Bytes::from_static(br#"<script nonce="n0nce">a</script><link crossorigin="anonymous"><script nonce="n0nce">b</script>"#);
-        let (first, second) = (with_fresh_nonce(&page), with_fresh_nonce(&page));
+        let ((first, first_nonce), (second, _)) = (with_fresh_nonce(&page), with_fresh_nonce(&page));
         let nonce = |body: &Bytes| leptos_nonce(std::str::from_utf8(body).unwrap()).unwrap().to_owned();
         assert_ne!(nonce(&first), "n0nce");
         assert_ne!(nonce(&first), nonce(&second));
         assert_eq!(std::str::from_utf8(&first).unwrap().matches(&nonce(&first)).count(), 2);
-        assert_eq!(with_fresh_nonce(&Bytes::from_static(b"{}")), Bytes::from_static(b"{}"));
+        assert_eq!(first_nonce, Some(nonce(&first)), "the policy names the page's new nonce");
+        assert_eq!(with_fresh_nonce(&Bytes::from_static(b"{}")), (Bytes::from_static(b"{}"), None));
     }
 
     #[test]

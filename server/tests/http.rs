@@ -18,15 +18,21 @@ async fn get(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> (StatusCode
 }
 
 backend_tests! {
-    /// /healthz answers 200 while the database answers, 503 once it is gone.
-    async fn health_follows_the_database(env: TestEnv) {
+    /// /healthz is liveness only: it stays 200 when the database is gone,
+    /// while /readyz reports the database (and Redis) and answers 503.
+    async fn liveness_and_readiness(env: TestEnv) {
         let app = spawn_app(env).await;
-        let (status, _, body) = get(&app, "/healthz", &[]).await;
-        assert_eq!(status, StatusCode::OK);
+        let (status, _, body) = get(&app, "/readyz", &[]).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
         assert!(body.contains("\"database\":\"ok\""), "{body}");
+        let redis = if app.env.config(&[]).redis_url.is_some() { "\"redis\":\"ok\"" } else { "\"redis\":\"not configured\"" };
+        assert!(body.contains(redis), "{body}");
         app.env.store.close().await;
-        let (status, _, body) = get(&app, "/healthz", &[]).await;
+        let (status, _, body) = get(&app, "/readyz", &[]).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert!(body.contains("\"database\":\"error\""), "{body}");
+        let (status, _, _) = get(&app, "/healthz", &[]).await;
+        assert_eq!(status, StatusCode::OK, "the process itself is alive");
     }
 
     /// The home page is rendered on the server, in the reader's language.
@@ -126,6 +132,57 @@ backend_tests! {
         assert_eq!(headers["x-content-type-options"], "nosniff");
         assert_eq!(headers["x-frame-options"], "DENY");
         assert!(headers.contains_key(header::REFERRER_POLICY));
+        assert!(!headers.contains_key(header::STRICT_TRANSPORT_SECURITY), "plain http: no HSTS");
+        app.stop().await;
+    }
+
+    /// Pages carry a script policy naming the nonce of their own inline
+    /// scripts (a fresh one on every answer, shared pages included), never
+    /// `unsafe-inline` scripts, and refuse to be framed; every other
+    /// response may run nothing.
+    async fn pages_have_a_nonce_based_content_security_policy(env: TestEnv) {
+        let app = common::spawn_app_with(env, Some("https://chat.example")).await;
+        let mut nonces = Vec::new();
+        for _ in 0..2 {
+            let (status, headers, html) = get(&app, "/", &[]).await;
+            assert_eq!(status, StatusCode::OK);
+            let policy = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+            let script_src = policy.split(';').map(str::trim).find(|d| d.starts_with("script-src")).expect("a script-src");
+            let nonce = script_src.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("a nonce").to_owned();
+            assert!(!script_src.contains("unsafe-inline"), "{policy}");
+            assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+            // Every inline script of the page carries it (an empty one never runs).
+            for script in html.split("<script").skip(1) {
+                let tag = &script[..script.find('>').unwrap()];
+                let empty = script[tag.len()..].starts_with("></script>");
+                if !empty && !tag.contains("src=") && !tag.contains("application/ld+json") {
+                    assert!(tag.contains(&format!(r#"nonce="{nonce}""#)), "an inline script without the nonce: <script{tag}>");
+                }
+            }
+            assert_eq!(headers[header::STRICT_TRANSPORT_SECURITY], "max-age=31536000", "https: HSTS");
+            nonces.push(nonce);
+        }
+        assert_ne!(nonces[0], nonces[1], "a nonce is used once");
+        let (_, headers, _) = get(&app, "/robots.txt", &[]).await;
+        assert!(headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().starts_with("default-src 'none'"));
+        app.stop().await;
+    }
+
+    /// Pages meant for signed-in people send a visitor to sign in, and back.
+    async fn signed_in_pages_send_visitors_to_sign_in(env: TestEnv) {
+        let app = spawn_app(env).await;
+        for (path, next) in [
+            ("/settings", "/settings"),
+            ("/rooms/new", "/rooms/new"),
+            ("/r/some-room/settings", "/r/some-room/settings"),
+            ("/invite/abcdef", "/invite/abcdef"),
+        ] {
+            let (status, headers, _) = get(&app, path, &[("accept", "text/html")]).await;
+            assert!(status.is_redirection(), "{path}: {status}");
+            let location = headers[header::LOCATION].to_str().unwrap();
+            let expected = format!("/signin?next={}", next.replace('/', "%2F"));
+            assert!(location == expected || location == format!("/signin?next={next}"), "{path} → {location}");
+        }
         app.stop().await;
     }
 }

@@ -144,6 +144,11 @@ pub(crate) mod access {
 
     /// [`owned_room`], with what the room's pages show besides messages.
     pub async fn owned_overview(slug: &str) -> Result<(RoomOverview, User), AppError> {
+        // Visitors are asked to sign in first, whatever the room (a room
+        // that does not exist looks the same to them as one that does).
+        if crate::auth::session::current_user().await?.is_none() {
+            return Err(with_status(AppError::Unauthorized));
+        }
         let (overview, viewer, _) = visible_overview(slug).await?;
         let viewer = owner(&overview.room, viewer)?;
         Ok((overview, viewer))

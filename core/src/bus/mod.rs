@@ -168,6 +168,15 @@ impl Bus {
         Ok(())
     }
 
+    /// Whether the transport answers: always in-process; Redis must reply
+    /// to a PING (for readiness checks).
+    pub async fn ping(&self) -> Result<()> {
+        match &self.inner.transport {
+            Transport::Local(_) => Ok(()),
+            Transport::Redis(transport) => transport.ping().await,
+        }
+    }
+
     /// Who of the room's members is online.
     pub async fn online(&self, room: RoomId) -> Result<Vec<crate::event::Author>> {
         match &self.inner.transport {

@@ -285,6 +285,12 @@ impl RedisTransport {
         super::presence::redis_set(&self.pool, &self.keys.prefix, room, connection, who, here).await
     }
 
+    /// Answers when Redis does (within the command timeout).
+    pub(crate) async fn ping(&self) -> Result<()> {
+        let _: String = self.pool.ping(None).await?;
+        Ok(())
+    }
+
     pub(crate) async fn online(&self, room: RoomId) -> Result<Vec<crate::event::Author>> {
         super::presence::redis_online(&self.pool, &self.keys.prefix, room).await
     }

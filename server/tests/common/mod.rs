@@ -32,22 +32,34 @@ pub async fn spawn_app(env: TestEnv) -> TestApp {
 /// With `public_url`, the server believes it is reached there (https, say)
 /// while tests talk to it on its local port.
 pub async fn spawn_app_with(env: TestEnv, public_url: Option<&str>) -> TestApp {
+    match public_url {
+        Some(url) => spawn_app_configured(env, &[("PUBLIC_URL", url)]).await,
+        None => spawn_app_configured(env, &[]).await,
+    }
+}
+
+/// A server with more configuration (`PUBLIC_URL`, `TRUST_PROXY`…).
+pub async fn spawn_app_configured(env: TestEnv, vars: &[(&str, &str)]) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let addr = listener.local_addr().unwrap();
     let local = format!("http://{addr}");
-    let url = public_url.unwrap_or(&local).to_owned();
-    let config = env.config(&[
-        ("LEPTOS_SITE_ADDR", &addr.to_string()),
-        ("PUBLIC_URL", &url),
-        ("EMBEDDED_WORKER", "true"),
-        ("WORKER_NAME", "test-server"),
-    ]);
+    let url = vars.iter().find(|(name, _)| *name == "PUBLIC_URL").map_or(local.as_str(), |(_, url)| *url).to_owned();
+    let mut all = vec![
+        ("LEPTOS_SITE_ADDR", addr.to_string()),
+        ("PUBLIC_URL", url),
+        ("EMBEDDED_WORKER", "true".to_owned()),
+        ("WORKER_NAME", "test-server".to_owned()),
+    ];
+    all.extend(vars.iter().filter(|(name, _)| *name != "PUBLIC_URL").map(|(name, value)| (*name, value.to_string())));
+    let all: Vec<(&str, &str)> = all.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let config = env.config(&all);
     let url = local;
     let origin = config.public_origin();
     let leptos_options =
         LeptosOptions::builder().output_name("tchatche").site_root("target/site").site_addr(addr).build();
     let limiter = env.limiter().await;
-    let sessions = env.sessions().await;
+    // From this configuration: a test may route Redis through a proxy.
+    let sessions = tchatche_core::sessions::Sessions::connect(&config, &env.store).await.expect("session store");
     let state = AppState {
         leptos_options,
         config: Arc::new(config),
@@ -181,13 +193,18 @@ pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 
 /// Opens `/ws` on a server, as a browser tab would.
 pub async fn open_socket(url: &str, origin: &str, cookie: Option<String>) -> Ws {
+    try_open_socket(url, origin, cookie).await.expect("socket opens")
+}
+
+/// Opens `/ws`, or says why the server refused.
+pub async fn try_open_socket(url: &str, origin: &str, cookie: Option<String>) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut request = format!("{}/ws", url.replacen("http", "ws", 1)).into_client_request().unwrap();
     request.headers_mut().insert("origin", origin.parse().unwrap());
     if let Some(cookie) = cookie {
         request.headers_mut().insert("cookie", cookie.parse().unwrap());
     }
-    tokio_tungstenite::connect_async(request).await.expect("socket opens").0
+    Ok(tokio_tungstenite::connect_async(request).await?.0)
 }
 
 /// Sends one client frame.
