@@ -198,9 +198,10 @@ mod ssr {
     /// Whether the request is a browser's own form submission (it asks for
     /// an HTML page back), as opposed to the server-function client.
     pub fn is_html_form_post() -> bool {
-        use_context::<http::request::Parts>()
-            .and_then(|parts| parts.headers.get(http::header::ACCEPT)?.to_str().ok().map(|a| a.contains("text/html")))
-            .unwrap_or(false)
+        use_context::<http::request::Parts>().is_some_and(|parts| {
+            parts.method == http::Method::POST
+                && parts.headers.get(http::header::ACCEPT).and_then(|a| a.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+        })
     }
 }
 

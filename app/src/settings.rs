@@ -3,11 +3,11 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::Redirect, hooks::use_query_map};
+use leptos_router::hooks::use_query_map;
 use tchatche_core::user::{DisplayName, NewPassword};
 
 use crate::{
-    auth::{Viewer, use_viewer},
+    auth::{SignInFirst, Viewer, use_viewer},
     components::{FieldCheck, FormAlert, SubmitButton, TextField},
     error::{AppError, Outcome},
     i18n::*,
@@ -59,9 +59,7 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     let state = app_state();
     let new = NewPassword::parse(&new_password, &user.username)
         .map_err(|error| with_status(AppError::invalid("new_password", error)))?;
-    if let Err(wait) = state.limiter.hit(Scope::SignInAccount, &user.username.to_ascii_lowercase()).await? {
-        return Err(with_status(AppError::RateLimited { retry_after_secs: wait.secs() }));
-    }
+    crate::state::throttle(Scope::PasswordCheck, &user.id.to_string()).await?;
     let stored = state.store.credentials(&user.username).await?.map(|(_, hash)| hash);
     if !matches!(verify(&current_password, stored.as_deref()).await?, Verified::Match { .. }) {
         return Err(with_status(AppError::invalid("current_password", InputError::WrongPassword)));
@@ -97,6 +95,7 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
         password::{Verified, verify},
     };
     let user = session::require_user().await.map_err(with_status)?;
+    crate::state::throttle(tchatche_core::limits::Scope::PasswordCheck, &user.id.to_string()).await?;
     let state = app_state();
     let stored = state.store.credentials(&user.username).await?.map(|(_, hash)| hash);
     if !matches!(verify(&password, stored.as_deref()).await?, Verified::Match { .. }) {
@@ -120,7 +119,8 @@ pub fn SettingsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match viewer.await {
                     Ok(Some(viewer)) => view! { <SettingsSections viewer /> }.into_any(),
-                    _ => view! { <Redirect path="/signin?next=/settings" /> }.into_any(),
+                    Ok(None) => view! { <SignInFirst error=None next="/settings".to_owned() /> }.into_any(),
+                    Err(error) => view! { <SignInFirst error=Some(error) next="/settings".to_owned() /> }.into_any(),
                 }
             })}
         </Suspense>
@@ -320,6 +320,7 @@ fn AvatarStatus(status: String) -> impl IntoView {
             view! { <span class="text-red-700 dark:text-red-400">{t!(i18n, avatar_too_many_pixels)}</span> }.into_any()
         }
         "not_image" => view! { <span class="text-red-700 dark:text-red-400">{t!(i18n, avatar_not_image)}</span> }.into_any(),
+        "too_fast" => view! { <span class="text-red-700 dark:text-red-400">{t!(i18n, avatar_too_fast)}</span> }.into_any(),
         _ => view! { <span class="text-red-700 dark:text-red-400">{t!(i18n, error_internal)}</span> }.into_any(),
     }
 }

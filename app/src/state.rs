@@ -35,3 +35,12 @@ impl FromRef<AppState> for LeptosOptions {
 pub fn app_state() -> AppState {
     expect_context::<AppState>()
 }
+
+/// Counts one more `scope` event for `key` (a person's id, an address):
+/// `RateLimited`, with when to try again, once over the scope's quota.
+pub async fn throttle(scope: tchatche_core::limits::Scope, key: &str) -> Result<(), crate::error::AppError> {
+    match app_state().limiter.hit(scope, key).await? {
+        Ok(()) => Ok(()),
+        Err(wait) => Err(crate::error::with_status(crate::error::AppError::RateLimited { retry_after_secs: wait.secs() })),
+    }
+}

@@ -16,6 +16,9 @@ pub enum Error {
     /// Redis failed or is unreachable.
     #[error("redis error: {0}")]
     Redis(#[from] fred::error::Error),
+    /// The session store (the database or Redis) failed or is unreachable.
+    #[error("session store error: {0}")]
+    Sessions(String),
     /// A payload on the bus could not be encoded or decoded.
     #[error("bad payload: {0}")]
     Payload(#[from] serde_json::Error),
@@ -60,7 +63,7 @@ impl Error {
     /// Whether a dependency (the database or Redis) is unreachable or
     /// degraded rather than refusing the request itself: callers answer 503.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Database(_) | Self::Redis(_) | Self::ShuttingDown) && !self.is_refused_content()
+        matches!(self, Self::Database(_) | Self::Redis(_) | Self::Sessions(_) | Self::ShuttingDown) && !self.is_refused_content()
     }
 
     /// Whether this is a unique-constraint violation (a duplicate key).

@@ -28,6 +28,18 @@ pub enum Scope {
     SignUpAddress,
     /// Messages posted by one person.
     Post,
+    /// Edits and deletions of messages by one person.
+    Revise,
+    /// Password checks of a signed-in person (changing the password,
+    /// deleting the account): a bucket of its own, so that an attacker
+    /// draining the sign-in bucket does not lock the owner out of these.
+    PasswordCheck,
+    /// Rooms created by one person.
+    CreateRoom,
+    /// Invitation links created by one person.
+    CreateInvite,
+    /// Avatar uploads (each one decoded) by one person.
+    Avatar,
 }
 
 /// `burst` events at once, then one more every `period`.
@@ -46,6 +58,11 @@ impl Scope {
             Self::SignInKnownDevice => quota(10, 30),
             Self::SignUpAddress => quota(5, 720),
             Self::Post => Quota { burst: 10, period: Duration::from_secs(1) },
+            Self::Revise => Quota { burst: 20, period: Duration::from_secs(1) },
+            Self::PasswordCheck => quota(5, 60),
+            Self::CreateRoom => quota(10, 360),
+            Self::CreateInvite => quota(20, 60),
+            Self::Avatar => quota(5, 60),
         }
     }
 
@@ -56,6 +73,11 @@ impl Scope {
             Self::SignInKnownDevice => "signin-device",
             Self::SignUpAddress => "signup-address",
             Self::Post => "post",
+            Self::Revise => "revise",
+            Self::PasswordCheck => "password-check",
+            Self::CreateRoom => "create-room",
+            Self::CreateInvite => "create-invite",
+            Self::Avatar => "avatar",
         }
     }
 }

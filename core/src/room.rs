@@ -158,7 +158,8 @@ pub struct MyRoom {
     pub mentions: i64,
 }
 
-/// A room's name: 1–64 characters once trimmed, no control characters.
+/// A room's name: 1–64 characters once trimmed, with the characters of
+/// [`crate::user::check_name_characters`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomName(String);
 
@@ -168,9 +169,7 @@ impl RoomName {
     pub fn parse(raw: &str) -> Result<Self, InputError> {
         let name = raw.trim();
         check_len(name, 1, Self::MAX)?;
-        if name.chars().any(|c| c.is_control() || crate::user::is_bidi_control(c)) {
-            return Err(InputError::InvalidCharacters);
-        }
+        crate::user::check_name_characters(name)?;
         Ok(Self(name.to_owned()))
     }
 
@@ -245,6 +244,8 @@ mod tests {
         assert_eq!(RoomName::parse("  "), Err(InputError::Required));
         assert_eq!(RoomName::parse(&"x".repeat(65)), Err(InputError::TooLong { max: 64 }));
         assert_eq!(RoomName::parse("a\u{0000}b"), Err(InputError::InvalidCharacters));
+        assert_eq!(RoomName::parse("\u{200B}\u{200B}"), Err(InputError::InvalidCharacters), "zero-width spaces");
+        assert_eq!(RoomName::parse("\u{3164}"), Err(InputError::Required), "a filler that shows nothing");
         assert_eq!(RoomDescription::parse(" line\none ").unwrap().as_str(), "line one");
         assert_eq!(RoomDescription::parse("").unwrap().as_str(), "");
         assert_eq!(RoomDescription::parse(&"d".repeat(281)), Err(InputError::TooLong { max: 280 }));

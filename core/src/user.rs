@@ -73,15 +73,29 @@ impl DisplayName {
     pub fn parse(raw: &str) -> Result<Self, InputError> {
         let name = raw.trim();
         check_len(name, Self::MIN, Self::MAX)?;
-        if name.chars().any(|c| c.is_control() || is_bidi_control(c)) {
-            return Err(InputError::InvalidCharacters);
-        }
+        check_name_characters(name)?;
         Ok(Self(name.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The characters of a name (a person's or a room's): none that control
+/// or reorder text, no zero-width space, word joiner or byte-order mark
+/// (nothing written needs them in a name), and at least one character
+/// that shows. Zero-width joiners stay: emoji sequences and several
+/// scripts need them between visible characters.
+pub fn check_name_characters(name: &str) -> Result<(), InputError> {
+    let hidden = |c: char| matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{3164}');
+    if name.chars().any(|c| c.is_control() || is_bidi_control(c) || matches!(c, '\u{200B}' | '\u{2060}' | '\u{FEFF}')) {
+        return Err(InputError::InvalidCharacters);
+    }
+    if name.chars().all(|c| c.is_whitespace() || hidden(c)) {
+        return Err(InputError::Required);
+    }
+    Ok(())
 }
 
 /// Characters that reorder text invisibly (used to disguise names).
@@ -154,6 +168,14 @@ mod tests {
         assert_eq!(DisplayName::parse(&"é".repeat(49)), Err(InputError::TooLong { max: 48 }));
         assert_eq!(DisplayName::parse("bad\u{0007}bell"), Err(InputError::InvalidCharacters));
         assert_eq!(DisplayName::parse("evil\u{202E}gnp.exe"), Err(InputError::InvalidCharacters));
+        for invisible in ["\u{200B}", "a\u{FEFF}", "\u{2060}b"] {
+            assert_eq!(DisplayName::parse(invisible), Err(InputError::InvalidCharacters), "{invisible:?}");
+        }
+        for blank in ["\u{200C}\u{200D}", "\u{3164}", " \u{00AD} "] {
+            assert_eq!(DisplayName::parse(blank), Err(InputError::Required), "{blank:?}");
+        }
+        let family = "👨\u{200D}👩\u{200D}👧";
+        assert_eq!(DisplayName::parse(family).unwrap().as_str(), family, "joiners between visible characters stay");
     }
 
     #[test]

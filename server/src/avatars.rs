@@ -9,12 +9,12 @@ use std::io::Cursor;
 
 use axum::{
     body::Body,
-    extract::{Multipart, Path, State},
+    extract::{Extension, Multipart, Path, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
 };
 use image::{ImageFormat, ImageReader, Limits, imageops::FilterType};
-use tchatche_core::store::fnv1a;
+use tchatche_core::{limits::Scope, store::fnv1a};
 use tower_sessions::Session;
 
 use crate::AppState;
@@ -30,6 +30,20 @@ const MAX_SIDE: u32 = 4096;
 const MAX_DECODE_BYTES: u64 = 64 * 1024 * 1024;
 /// The stored thumbnail's side.
 pub const THUMBNAIL_SIDE: u32 = 128;
+/// Uploads decoded at once: decoding takes a core and up to
+/// `MAX_DECODE_BYTES` each, so more wait their turn rather than starve the
+/// blocking pool (and the memory) that everything else shares.
+pub const CONCURRENT_DECODES: usize = 2;
+
+/// The decoding turns of this process, given to the upload route.
+#[derive(Clone)]
+pub struct Decoders(pub std::sync::Arc<tokio::sync::Semaphore>);
+
+impl Default for Decoders {
+    fn default() -> Self {
+        Self(std::sync::Arc::new(tokio::sync::Semaphore::new(CONCURRENT_DECODES)))
+    }
+}
 
 /// Why an upload was refused (also the `?avatar=` code the page translates).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +51,8 @@ pub enum AvatarError {
     TooLarge,
     NotImage,
     TooManyPixels,
+    /// Too many uploads from this person lately.
+    TooFast,
 }
 
 impl AvatarError {
@@ -45,6 +61,7 @@ impl AvatarError {
             Self::TooLarge => "too_large",
             Self::NotImage => "not_image",
             Self::TooManyPixels => "too_many_pixels",
+            Self::TooFast => "too_fast",
         }
     }
 }
@@ -77,7 +94,12 @@ pub fn thumbnail(bytes: &[u8]) -> Result<Vec<u8>, AvatarError> {
 
 /// `POST /settings/avatar`: stores the signed-in person's new avatar, then
 /// goes back to the settings page with the outcome in the query string.
-pub async fn upload(State(state): State<AppState>, session: Session, mut multipart: Multipart) -> Response {
+pub async fn upload(
+    State(state): State<AppState>,
+    Extension(decoders): Extension<Decoders>,
+    session: Session,
+    mut multipart: Multipart,
+) -> Response {
     let user = match app::auth::session::user_of(&session, &state.store).await {
         Ok(Some(user)) => user,
         Ok(None) => return Redirect::to("/signin?next=/settings").into_response(),
@@ -86,9 +108,17 @@ pub async fn upload(State(state): State<AppState>, session: Session, mut multipa
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let outcome = match read_upload(&mut multipart).await {
-        Err(error) => Err(error),
-        Ok(bytes) => tokio::task::spawn_blocking(move || thumbnail(&bytes)).await.unwrap_or(Err(AvatarError::NotImage)),
+    let outcome = match (read_upload(&mut multipart).await, state.limiter.hit(Scope::Avatar, &user.id.to_string()).await) {
+        (Err(error), _) => Err(error),
+        (_, Ok(Err(_wait))) => Err(AvatarError::TooFast),
+        (_, Err(err)) => {
+            tracing::error!(%err, "avatar upload: the rate limiter failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+        (Ok(bytes), Ok(Ok(()))) => {
+            let Ok(_turn) = decoders.0.acquire().await else { return StatusCode::SERVICE_UNAVAILABLE.into_response() };
+            tokio::task::spawn_blocking(move || thumbnail(&bytes)).await.unwrap_or(Err(AvatarError::NotImage))
+        }
     };
     match outcome {
         Ok(webp) => match state.store.set_avatar(user.id, &webp).await {

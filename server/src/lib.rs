@@ -100,7 +100,8 @@ pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
         )
         .route(
             "/settings/avatar",
-            post(avatars::upload).layer(DefaultBodyLimit::max(avatars::MAX_REQUEST_BYTES)),
+            post(avatars::upload)
+                .layer((DefaultBodyLimit::max(avatars::MAX_REQUEST_BYTES), axum::Extension(avatars::Decoders::default()))),
         )
         .merge(crawlers::routes(state.store.clone(), state.config.public_url.as_str()))
         .merge(pages)

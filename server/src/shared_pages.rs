@@ -7,9 +7,9 @@
 //! - Only `public` answers are kept, and the request's cookies and
 //!   languages are part of the key: signed-in people (whose pages are
 //!   `private`) never share a page, and nobody gets another's language.
-//! - Every write through this process (any request but GET, HEAD or
-//!   OPTIONS: read server functions are GETs) forgets every page, so its
-//!   effect shows at once; a write through another process shows within
+//! - Every successful write through this process (any request but GET,
+//!   HEAD or OPTIONS: read server functions are GETs) but those changing
+//!   only the writer's browser forgets every page, so its effect shows at once; a write through another process shows within
 //!   [`FRESH_FOR`], as do the worker's and the admin commands'.
 //! - Readers asking for the same page while it renders wait for that render.
 //! - Each answer gets its own script nonce.
@@ -149,15 +149,31 @@ pub async fn share_public_pages(State(shared): State<SharedPages>, request: Requ
     }
 }
 
-/// Middleware for every route: a write forgets every shared page once it
-/// is done.
+/// Middleware for every route: a write that changed something forgets
+/// every shared page once it is done.
 pub async fn forget_after_writes(State(shared): State<SharedPages>, request: Request, next: Next) -> Response {
-    let is_write = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let response = next.run(request).await;
-    if is_write {
+    let location = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok());
+    if changes_shared_pages(&method, &path, response.status(), location) {
         shared.forget_all();
     }
     response
+}
+
+/// Writes that change only the writer's own browser or session: anyone may
+/// send them, as often as they like, so they must not empty the cache.
+const PRIVATE_WRITES: &[&str] = &["/api/sign_in", "/api/sign_up", "/api/sign_out", "/api/set_locale", "/api/set_theme"];
+
+/// Whether a request may have changed what visitors see: a write (any
+/// method but GET, HEAD or OPTIONS) that succeeded, other than the private
+/// ones. A refused write changed nothing, so nobody can keep the cache
+/// empty by sending writes that fail. (A plain form post that failed is
+/// sent back to its form with the error in the query, `__err=`.)
+fn changes_shared_pages(method: &Method, path: &str, status: StatusCode, location: Option<&str>) -> bool {
+    let is_write = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let refused = status.is_client_error() || status.is_server_error() || location.is_some_and(|l| l.contains("__err="));
+    is_write && !refused && !PRIVATE_WRITES.contains(&path)
 }
 
 impl PageKey {
@@ -292,6 +308,21 @@ mod tests {
         let current = shared.slot(&key, false).unwrap();
         shared.forget_all();
         assert!(!Arc::ptr_eq(&current, &shared.slot(&key, false).unwrap()));
+    }
+
+    #[test]
+    fn only_successful_writes_that_others_see_make_pages_stale() {
+        assert!(changes_shared_pages(&Method::POST, "/api/post_message", StatusCode::OK, None));
+        assert!(changes_shared_pages(&Method::POST, "/api/update_room", StatusCode::FOUND, Some("/r/lobby")), "a form's redirect");
+        assert!(!changes_shared_pages(&Method::GET, "/api/room_page", StatusCode::OK, None));
+        for refused in [StatusCode::BAD_REQUEST, StatusCode::FORBIDDEN, StatusCode::TOO_MANY_REQUESTS, StatusCode::SERVICE_UNAVAILABLE] {
+            assert!(!changes_shared_pages(&Method::POST, "/api/post_message", refused, None), "{refused}");
+        }
+        let sent_back = Some("/r/lobby?__err=eyJ4Ijp9&__path=%2Fapi%2Fpost_message");
+        assert!(!changes_shared_pages(&Method::POST, "/api/post_message", StatusCode::FOUND, sent_back), "a failed form post");
+        for private in PRIVATE_WRITES {
+            assert!(!changes_shared_pages(&Method::POST, private, StatusCode::OK, None), "{private}");
+        }
     }
 
     #[test]

@@ -325,6 +325,13 @@ backend_tests! {
         }
         let still = app.client.get(app.at("/avatars/alice")).send().await.unwrap().bytes().await.unwrap();
         assert_eq!(still, stored, "a refused upload keeps the previous avatar");
+        // Every upload is decoded: five a minute per person.
+        let fifth = upload(png(20, 20), "me.png").await.unwrap();
+        assert_eq!(fifth.headers()[header::LOCATION], "/settings?avatar=saved");
+        let sixth = upload(png(20, 20), "me.png").await.unwrap();
+        assert_eq!(sixth.headers()[header::LOCATION], "/settings?avatar=too_fast");
+        let page = app.client.get(app.at("/settings?avatar=too_fast")).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("Wait a minute"), "the page says why");
 
         let anonymous = app.other_browser().post(app.at("/settings/avatar")).header("origin", &app.origin)
             .multipart(reqwest::multipart::Form::new().part("avatar", reqwest::multipart::Part::bytes(png(10, 10))))

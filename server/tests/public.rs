@@ -314,6 +314,32 @@ backend_tests! {
         app.stop().await;
     }
 
+    /// A day of long messages is cut into pages by size as well as count,
+    /// so no archive page can pass the server's render cap.
+    async fn a_day_of_long_messages_is_paged(env: TestEnv) {
+        let app = spawn_app(env).await;
+        app.sign_up("alice", PASSWORD).await;
+        let slug = app.create_room("Essays", "public").await;
+        let room = app.room_id(&slug).await;
+        let mut messages = write_past(&app.env.store, room, "alice", &[1; 150]).await;
+        let longest = "😀".repeat(tchatche_core::message::MessageBody::MAX as usize);
+        for message in &mut messages {
+            message.body = longest.clone();
+            message.html = format!("<p>{longest}</p>");
+        }
+        app.env.store.upsert_messages(&messages).await.unwrap();
+        let first = get(&app, &browser().0, &format!("/r/{slug}/{}", day_ago(1))).await;
+        assert_eq!(first.status, StatusCode::OK);
+        let shown = first.html.matches(&longest).count();
+        assert!(shown > 0 && shown < 2 * 150, "the first page holds part of the day ({shown} copies)");
+        let next = first.html.find(&format!("/r/{slug}/{}?after=", day_ago(1))).expect("a link to the rest of the day");
+        let href: String = first.html[next..].chars().take_while(|c| *c != '"').collect();
+        let rest = get(&app, &browser().0, &href.replace("&amp;", "&")).await;
+        assert_eq!(rest.status, StatusCode::OK);
+        assert!(rest.html.contains(&longest));
+        app.stop().await;
+    }
+
     /// One page per day with messages, linked to its neighbours and from
     /// the room; long-lived caching for past days, short for today,
     /// private for signed-in people; ETags answer with 304.

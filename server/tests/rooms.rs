@@ -46,6 +46,10 @@ backend_tests! {
         app.sign_up("alice", PASSWORD).await;
         assert_eq!(app.create_room("Café Crème", "public").await, "cafe-creme");
         assert_eq!(app.create_room("café crème!", "public").await, "cafe-creme-2");
+        // A private room's slug tells nothing, and takes nothing from public rooms.
+        let secret = app.create_room("Secret plans", "private").await;
+        assert!(secret.starts_with("secret-plans-") && secret.len() == "secret-plans-".len() + 8, "{secret}");
+        assert_eq!(app.create_room("Secret plans", "public").await, "secret-plans", "the private room is not revealed");
         for (name, description, visibility, field, error) in [
             ("", "", "public", "name", "Required"),
             (&"n".repeat(65), "", "public", "name", "TooLong"),

@@ -245,6 +245,51 @@ backend_tests! {
         app.stop().await;
     }
 
+    /// What is costly or abusable has a bucket of its own per person: an
+    /// attacker draining the sign-in bucket of an account does not stop its
+    /// owner changing the password, while password checks, edits, rooms
+    /// and invitations are throttled.
+    async fn costly_actions_are_throttled(env: TestEnv) {
+        let app = spawn_app(env).await;
+        let alice = Person::sign_up(&app, "alice").await;
+        let attacker = Person::new();
+        for _ in 0..10 {
+            attacker.call(&app, "/api/sign_in", &[("username", "alice"), ("password", "guess guess guess")]).await;
+        }
+        let changed = alice.call(&app, "/api/change_password", &[("current_password", PASSWORD), ("new_password", PASSWORD)]).await;
+        assert_eq!(changed.status(), StatusCode::OK, "the owner is not locked out by the attacker");
+        let wrong = [("password", "not my password at all")];
+        for _ in 0..4 {
+            assert_eq!(alice.call(&app, "/api/delete_account", &wrong).await.status(), StatusCode::BAD_REQUEST);
+        }
+        assert_eq!(alice.call(&app, "/api/delete_account", &wrong).await.status(), StatusCode::TOO_MANY_REQUESTS);
+
+        let mut last = StatusCode::OK;
+        let mut created = 0;
+        while last == StatusCode::OK && created < 50 {
+            let name = format!("Room {created}");
+            last = alice.call(&app, "/api/create_room", &[("name", &name), ("description", ""), ("visibility", "public")]).await.status();
+            created += 1;
+        }
+        assert_eq!((last, created), (StatusCode::TOO_MANY_REQUESTS, 11), "ten rooms at once, then one every six minutes");
+        let slug = app.env.store.rooms_of(app.env.store.user_by_username("alice").await.unwrap().unwrap().id, "alice").await.unwrap()[0].slug.clone();
+        let form = [("slug", slug.as_str())];
+        let invites = futures::future::join_all((0..21).map(|_| alice.call(&app, "/api/create_invite", &form))).await;
+        let invites: Vec<StatusCode> = invites.iter().map(reqwest::Response::status).collect();
+        assert_eq!(invites.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 1, "{invites:?}");
+
+        let room = app.room_id(&slug).await.0.to_string();
+        let id = uuid::Uuid::new_v4().to_string();
+        let posted = alice.call(&app, "/api/post_message", &[("room", &room), ("id", &id), ("body", "v0")]).await;
+        assert_eq!(posted.status(), StatusCode::OK);
+        let bodies: Vec<String> = (1..=25).map(|i| format!("v{i}")).collect();
+        let forms: Vec<[(&str, &str); 3]> = bodies.iter().map(|body| [("room", room.as_str()), ("id", id.as_str()), ("body", body.as_str())]).collect();
+        let edits = futures::future::join_all(forms.iter().map(|form| alice.call(&app, "/api/edit_message", form))).await;
+        let edits: Vec<StatusCode> = edits.iter().map(reqwest::Response::status).collect();
+        assert!(edits.contains(&StatusCode::TOO_MANY_REQUESTS), "{edits:?}");
+        app.stop().await;
+    }
+
     /// Sockets per address are capped; a socket follows at most
     /// `MAX_ROOMS` rooms; one that floods frames is closed.
     async fn sockets_have_limits(env: TestEnv) {
@@ -337,4 +382,31 @@ async fn deployments_sharing_redis_keep_their_sessions_apart() {
     assert_eq!(mallory.who(&second).await.as_deref(), Some("mallory"));
     first.stop().await;
     second.stop().await;
+}
+
+/// A Redis that stops answering (hung, or cut off by the network) makes
+/// requests answer 503 with a clear message within Redis's command
+/// timeout, never hang; /readyz says so while /healthz stays alive; and
+/// nothing is lost: the person is still signed in once Redis answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hung_redis_answers_503_instead_of_hanging() {
+    let proxy = common::FreezableProxy::to_redis().await;
+    let app = spawn_app_configured(TestEnv::scaled().await, &[("REDIS_URL", &proxy.url)]).await;
+    let alice = Person::sign_up(&app, "alice").await;
+    assert_eq!(alice.who(&app).await.as_deref(), Some("alice"));
+
+    proxy.freeze(true);
+    let started = std::time::Instant::now();
+    let page = alice.client.get(app.at("/settings")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(page.text().await.unwrap().contains("briefly unavailable"), "a clear message");
+    assert!(started.elapsed() < Duration::from_secs(10), "answered in {:?}", started.elapsed());
+    let ready = reqwest::get(app.at("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(ready.text().await.unwrap().contains("\"redis\":\"timeout\""));
+    assert_eq!(reqwest::get(app.at("/healthz")).await.unwrap().status(), StatusCode::OK);
+
+    proxy.freeze(false);
+    assert_eq!(alice.who(&app).await.as_deref(), Some("alice"), "still signed in afterwards");
+    app.stop().await;
 }

@@ -36,7 +36,8 @@ pub fn avatar_url(username: &str, version: Option<&str>) -> String {
 /// Who is signed in (nobody: `None`).
 #[server(endpoint = "viewer", input = GetUrl)]
 pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
-    Ok(session::current_user().await?.map(|user| Viewer {
+    let user = session::current_user().await.map_err(crate::error::with_status)?;
+    Ok(user.map(|user| Viewer {
         avatar_url: avatar_url(&user.username, user.avatar_version.as_deref()),
         id: user.id,
         username: user.username,
@@ -54,6 +55,23 @@ pub fn provide_viewer() {
 
 pub fn use_viewer() -> ViewerResource {
     expect_context::<ViewerResource>()
+}
+
+/// What a page for signed-in people shows to anyone else: a visitor is
+/// sent to sign in and back to `next`; when sessions cannot be read now
+/// (the answer is then a 503), the reason, and nobody is signed out.
+#[component]
+pub fn SignInFirst(error: Option<AppError>, next: String) -> impl IntoView {
+    use leptos_router::components::Redirect;
+    match error {
+        None => view! { <Redirect path=format!("/signin?next={}", urlencode(&next)) /> }.into_any(),
+        Some(error) => view! {
+            <p role="alert" class="mx-auto max-w-lg rounded-xl border border-red-300 p-4 text-red-800 dark:border-red-800 dark:text-red-300">
+                {crate::error::error_text(&error)}
+            </p>
+        }
+        .into_any(),
+    }
 }
 
 /// Where to send someone after signing in: only a path on this site, never

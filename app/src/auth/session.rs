@@ -43,7 +43,14 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 /// The account a session holds, by the rules of `SignedIn::holds`, for any
 /// holder of a `Session` (pages, server functions, the socket).
 pub async fn user_of(session: &Session, store: &Store) -> tchatche_core::Result<Option<User>> {
-    let Some(mut signed_in) = session.get::<SignedIn>(SIGNED_IN).await.ok().flatten() else { return Ok(None) };
+    let signed_in = match session.get::<SignedIn>(SIGNED_IN).await {
+        Ok(signed_in) => signed_in,
+        // Written by an older version: as good as signed out.
+        Err(tower_sessions::session::Error::SerdeJson(_)) => None,
+        // Unreadable now: an outage, not a reason to sign anyone out.
+        Err(err) => return Err(tchatche_core::Error::Sessions(err.to_string())),
+    };
+    let Some(mut signed_in) = signed_in else { return Ok(None) };
     match signed_in.account(store).await? {
         Some(user) => {
             let now = UnixMillis::now();

@@ -35,6 +35,30 @@ pub struct ArchiveData {
     pub seo: Option<PageSeo>,
 }
 
+/// Message text (body and markup) on one archive page: a page holds each
+/// message twice (as HTML and as hydration data), so 500 messages of the
+/// longest kind would pass the server's render cap; past this many bytes
+/// the day continues on the next page instead.
+#[cfg(feature = "ssr")]
+const ARCHIVE_PAGE_BYTES: usize = 2 * 1024 * 1024;
+
+/// Keeps the first messages whose text fits in `ARCHIVE_PAGE_BYTES` (at
+/// least one); whether any had to go.
+#[cfg(feature = "ssr")]
+fn keep_within_page_bytes(messages: &mut Vec<MessageView>) -> bool {
+    let mut total = 0;
+    let fitting = messages
+        .iter()
+        .position(|message| {
+            total += message.body.len() + message.html.len();
+            total > ARCHIVE_PAGE_BYTES
+        })
+        .map_or(messages.len(), |first_over| first_over.max(1));
+    let cut = fitting < messages.len();
+    messages.truncate(fitting);
+    cut
+}
+
 /// One day of a room. A day without messages, a malformed date or a room
 /// the viewer may not see are all 404.
 #[server(endpoint = "archive_page", input = GetUrl)]
@@ -54,7 +78,10 @@ pub async fn archive_page(slug: String, day: String, after: Option<i64>) -> Resu
     if !store.has_day(room.id, day).await? {
         return Err(with_status(AppError::NotFound));
     }
-    let (messages, has_more) = store.messages_on_day(room.id, day, after.map(Seq), ARCHIVE_PAGE).await?;
+    let (mut messages, mut has_more) = store.messages_on_day(room.id, day, after.map(Seq), ARCHIVE_PAGE).await?;
+    if keep_within_page_bytes(&mut messages) {
+        has_more = true;
+    }
     let (previous_day, next_day) = store.neighbour_days(room.id, day).await?;
 
     let freshness = if day == UtcDay::of(UnixMillis::now()) { Freshness::Today } else { Freshness::PastDay };
@@ -152,5 +179,35 @@ fn ArchiveDay(data: ArchiveData) -> impl IntoView {
                 {day_link(next_day, "next", t!(i18n, archive_next).into_any())}
             </nav>
         </article>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    fn message(bytes: usize) -> MessageView {
+        let mut message: MessageView = serde_json::from_value(serde_json::json!({
+            "id": "00000000-0000-0000-0000-000000000001", "room_id": 1, "seq": 1, "version": 1, "author": null,
+            "body": "", "html": "", "mentions": [], "created_at": 0, "edited_at": null, "deleted": false
+        }))
+        .unwrap();
+        message.body = "x".repeat(bytes);
+        message
+    }
+
+    #[test]
+    fn an_archive_page_stops_before_its_byte_budget() {
+        let mut small = vec![message(100); 10];
+        assert!(!keep_within_page_bytes(&mut small));
+        assert_eq!(small.len(), 10);
+
+        let mut large = vec![message(ARCHIVE_PAGE_BYTES / 4); 10];
+        assert!(keep_within_page_bytes(&mut large));
+        assert_eq!(large.len(), 4);
+
+        let mut huge = vec![message(ARCHIVE_PAGE_BYTES * 2); 3];
+        assert!(keep_within_page_bytes(&mut huge));
+        assert_eq!(huge.len(), 1, "a page always shows at least one message");
     }
 }

@@ -72,9 +72,15 @@ pub fn RoomPage() -> impl IntoView {
                             (false, _, _) => Some(view! { <SignInPrompt slug /> }.into_any()),
                         };
                         let header = room.clone();
+                        // Someone with no rooms gets no empty "Your rooms" column.
+                        let (grid, beside) = if my_rooms.is_empty() {
+                            ("grid gap-6", "-mt-3")
+                        } else {
+                            ("grid gap-6 lg:grid-cols-[15rem_minmax(0,1fr)]", "-mt-3 lg:col-start-2")
+                        };
                         view! {
                             <RoomHead room=room.clone() seo />
-                            <div class="grid gap-6 lg:grid-cols-[15rem_minmax(0,1fr)]">
+                            <div class=grid>
                                 <Conversation
                                     room=room.clone()
                                     messages
@@ -91,7 +97,7 @@ pub fn RoomPage() -> impl IntoView {
                                 // Beside the island (it is `display: contents`,
                                 // so this is the grid's next cell): what a
                                 // person without a composer may do instead.
-                                {instead_of_composer.map(|prompt| view! { <div class="-mt-3 lg:col-start-2">{prompt}</div> })}
+                                {instead_of_composer.map(|prompt| view! { <div class=beside>{prompt}</div> })}
                             </div>
                         }
                             .into_any()
@@ -138,13 +144,14 @@ fn Conversation(
 ) -> impl IntoView {
     crate::language::provide_island_i18n();
     let signed_in = viewer.is_some();
+    let has_rooms = !my_rooms.is_empty();
     let timeline = Timeline::new(room.id, messages, has_older, viewer);
     timeline.my_rooms.set(my_rooms);
     let other_rooms = Signal::derive(move || timeline.my_rooms.with(|rooms| rooms.iter().map(|r| r.id).collect()));
     let socket = if latest { Some(live::connect(timeline, other_rooms)) } else { None };
     provide_context(timeline);
     view! {
-        {sidebar(room.id, signed_in)}
+        {has_rooms.then(|| sidebar(room.id, signed_in))}
         <section aria-labelledby="room-title" class="flex min-w-0 flex-col">
             {children()}
             {live_status(room.is_member, socket.is_some())}

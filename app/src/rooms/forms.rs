@@ -2,11 +2,11 @@
 
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use leptos_meta::Title;
-use leptos_router::{components::Redirect, hooks::use_params_map};
+use leptos_router::hooks::use_params_map;
 use tchatche_core::room::{RoomDescription, RoomName};
 
 use crate::{
-    auth::use_viewer,
+    auth::{SignInFirst, use_viewer},
     components::{FieldCheck, FormAlert, SubmitButton, TextField},
     error::{AppError, Outcome},
     i18n::*,
@@ -21,6 +21,7 @@ pub async fn create_room(name: String, description: String, visibility: String) 
     use crate::{auth::session, state::app_state};
     let viewer = session::require_user().await.map_err(with_status)?;
     let (name, description, visibility) = super::access::room_fields(&name, &description, &visibility)?;
+    crate::state::throttle(tchatche_core::limits::Scope::CreateRoom, &viewer.id.to_string()).await?;
     let room = app_state()
         .store
         .create_room_named(name.as_str(), description.as_str(), visibility, viewer.id)
@@ -63,8 +64,10 @@ pub fn NewRoomPage() -> impl IntoView {
         <NoIndex />
         <Suspense>
             {move || Suspend::new(async move {
-                if !matches!(viewer.await, Ok(Some(_))) {
-                    return view! { <Redirect path="/signin?next=/rooms/new" /> }.into_any();
+                match viewer.await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => return view! { <SignInFirst error=None next="/rooms/new".to_owned() /> }.into_any(),
+                    Err(error) => return view! { <SignInFirst error=Some(error) next="/rooms/new".to_owned() /> }.into_any(),
                 }
                 view! {
                     <section class="mx-auto w-full max-w-lg rounded-2xl border border-slate-200 p-6 shadow-sm sm:p-8 dark:border-slate-800">
@@ -149,9 +152,10 @@ pub fn InvitePage() -> impl IntoView {
         <NoIndex />
         <Suspense>
             {move || Suspend::new(async move {
-                if !matches!(viewer.await, Ok(Some(_))) {
-                    let next = crate::auth::urlencode(&format!("/invite/{}", token()));
-                    return view! { <Redirect path=format!("/signin?next={next}") /> }.into_any();
+                match viewer.await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => return view! { <SignInFirst error=None next=format!("/invite/{}", token()) /> }.into_any(),
+                    Err(error) => return view! { <SignInFirst error=Some(error) next=format!("/invite/{}", token()) /> }.into_any(),
                 }
                 match room.await {
                     Ok(name) => {

@@ -3,12 +3,13 @@
 
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use leptos_meta::Title;
-use leptos_router::{components::Redirect, hooks::use_params_map};
+use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 use tchatche_core::{ids::UnixMillis, room::{RoomDescription, RoomName}};
 
 use super::{RoomInfo, forms::VisibilityChoice};
 use crate::{
+    auth::SignInFirst,
     components::{FormAlert, SubmitButton, TextField},
     error::{AppError, Outcome},
     i18n::*,
@@ -98,6 +99,7 @@ pub async fn delete_room(slug: String, confirm: String) -> Result<(), AppError> 
 #[server(endpoint = "create_invite")]
 pub async fn create_invite(slug: String) -> Result<(), AppError> {
     let (room, viewer) = access::owned_room(&slug).await?;
+    crate::state::throttle(tchatche_core::limits::Scope::CreateInvite, &viewer.id.to_string()).await?;
     app_state().store.create_invite(room.id, viewer.id).await?;
     Ok(())
 }
@@ -132,8 +134,10 @@ pub fn RoomSettingsPage() -> impl IntoView {
                 let settings = match settings.await {
                     Ok(settings) => settings,
                     Err(AppError::Unauthorized) => {
-                        let next = crate::auth::urlencode(&format!("/r/{}/settings", slug()));
-                        return view! { <Redirect path=format!("/signin?next={next}") /> }.into_any();
+                        return view! { <SignInFirst error=None next=format!("/r/{}/settings", slug()) /> }.into_any();
+                    }
+                    Err(error @ AppError::Unavailable) => {
+                        return view! { <SignInFirst error=Some(error) next=String::new() /> }.into_any();
                     }
                     Err(_) => return view! { <crate::pages::NotFound /> }.into_any(),
                 };

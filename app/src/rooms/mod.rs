@@ -317,6 +317,7 @@ pub async fn post_message(room: RoomId, id: String, body: String) -> Result<Mess
 pub async fn edit_message(room: RoomId, id: MessageId, body: String) -> Result<(), AppError> {
     use crate::{error::InvalidForm, state::app_state};
     let (room, viewer) = access::member_room(room).await?;
+    crate::state::throttle(tchatche_core::limits::Scope::Revise, &viewer.id.to_string()).await?;
     let state = app_state();
     tchatche_core::chat::edit(&state.store, &state.bus, room.id, &viewer, id, &body).await.map_err(|err| match err {
         tchatche_core::Error::Input { error, .. } => {
@@ -336,6 +337,7 @@ pub async fn delete_message(room: RoomId, id: MessageId) -> Result<(), AppError>
     use crate::state::app_state;
     let (room, viewer, _) = access::visible_room_by_id(room).await?;
     let viewer = viewer.ok_or_else(|| with_status(AppError::Unauthorized))?;
+    crate::state::throttle(tchatche_core::limits::Scope::Revise, &viewer.id.to_string()).await?;
     let state = app_state();
     tchatche_core::chat::delete(&state.store, &state.bus, room.id, &viewer, id).await.map_err(|e| with_status(e.into()))?;
     access::redirect_html(&format!("/r/{}#m-{}", room.slug, id));

@@ -200,8 +200,11 @@ pub struct Invite {
 }
 
 impl Store {
-    /// Creates a room with a unique slug derived from its name (`name`,
-    /// `name-2`, `name-3`, …); its creator owns it and is its first member.
+    /// Creates a room with a unique slug derived from its name; its creator
+    /// owns it and is its first member. A public room takes `name`, else
+    /// `name-2`, `name-3`…; a private room always takes `name-` and eight
+    /// random characters, so that it never holds a slug someone creating a
+    /// public room could find taken (which would tell them it exists).
     pub async fn create_room_named(
         &self,
         name: &str,
@@ -210,17 +213,21 @@ impl Store {
         owner_id: UserId,
     ) -> Result<Room> {
         let base = crate::room::slugify(name);
+        let random = || format!("{base}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
         for attempt in 1..=50 {
-            let slug = if attempt == 1 { base.clone() } else { format!("{base}-{attempt}") };
+            let slug = match (visibility, attempt) {
+                (Visibility::Private, _) => random(),
+                (Visibility::Public, 1) => base.clone(),
+                (Visibility::Public, n) if n <= 20 => format!("{base}-{n}"),
+                (Visibility::Public, _) => random(),
+            };
             let new = NewRoom { slug, name: name.to_owned(), description: description.to_owned(), visibility, owner_id };
             match self.create_room(&new).await {
                 Err(Error::Input { field: "slug", .. }) => continue,
                 other => return other,
             }
         }
-        let slug = format!("{base}-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-        self.create_room(&NewRoom { slug, name: name.to_owned(), description: description.to_owned(), visibility, owner_id })
-            .await
+        Err(Error::input("slug", crate::input::InputError::Taken))
     }
 
     /// Changes a room's name, description, visibility and whether search

@@ -57,14 +57,25 @@ pub async fn spawn_app_configured(env: TestEnv, vars: &[(&str, &str)]) -> TestAp
     let origin = config.public_origin();
     let leptos_options =
         LeptosOptions::builder().output_name("tchatche").site_root("target/site").site_addr(addr).build();
-    let limiter = env.limiter().await;
+    // A test that routes Redis elsewhere (through a proxy) gets a bus and a
+    // limiter of their own there, as another server process would.
+    let (bus, limiter) = match vars.iter().find(|(name, _)| *name == "REDIS_URL") {
+        Some(_) => {
+            let url = config.redis_url.as_ref().unwrap();
+            (
+                tchatche_core::Bus::connect_redis(url, &config.redis_prefix).await.expect("bus"),
+                tchatche_core::limits::Limiter::connect_redis(url, &config.redis_prefix).await.expect("limiter"),
+            )
+        }
+        None => (env.bus.clone(), env.limiter().await),
+    };
     // From this configuration: a test may route Redis through a proxy.
     let sessions = tchatche_core::sessions::Sessions::connect(&config, &env.store).await.expect("session store");
     let state = AppState {
         leptos_options,
         config: Arc::new(config),
         store: env.store.clone(),
-        bus: env.bus.clone(),
+        bus,
         limiter,
         sessions,
     };
@@ -245,4 +256,58 @@ pub async fn no_frame(ws: &mut Ws, wait: Duration) {
 /// A reading server function (a `GET`) called by `client`.
 pub async fn read_as(client: &reqwest::Client, url: &str, query: &[(&str, &str)]) -> reqwest::Response {
     client.get(url).header("accept", "application/json").query(query).send().await.unwrap()
+}
+
+/// A TCP proxy to the test Redis that can stop passing bytes on, as a hung
+/// Redis or a network partition does, to test what the app does then.
+pub struct FreezableProxy {
+    /// `redis://127.0.0.1:PORT`, to configure as `REDIS_URL`.
+    pub url: String,
+    frozen: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FreezableProxy {
+    pub async fn to_redis() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("redis://{}", listener.local_addr().unwrap());
+        let upstream = tchatche_core::testing::redis_url();
+        let upstream = upstream.trim_start_matches("redis://").split('/').next().unwrap().to_owned();
+        let frozen = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = frozen.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else { continue };
+                let (client_read, client_write) = client.into_split();
+                let (server_read, server_write) = server.into_split();
+                tokio::spawn(pump(client_read, server_write, flag.clone()));
+                tokio::spawn(pump(server_read, client_write, flag.clone()));
+            }
+        });
+        Self { url, frozen }
+    }
+
+    /// Stops (or resumes) passing bytes either way; connections stay open.
+    pub fn freeze(&self, frozen: bool) {
+        self.frozen.store(frozen, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+async fn pump(mut from: impl tokio::io::AsyncRead + Unpin, mut to: impl tokio::io::AsyncWrite + Unpin, frozen: Arc<std::sync::atomic::AtomicBool>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        while frozen.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let Ok(read) = from.read(&mut buffer).await else { return };
+        if read == 0 {
+            return;
+        }
+        while frozen.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if to.write_all(&buffer[..read]).await.is_err() {
+            return;
+        }
+    }
 }
