@@ -75,7 +75,9 @@ pub enum AppError {
     /// 503: the database or Redis is unreachable or degraded; try again soon.
     #[error("service unavailable")]
     Unavailable,
-    /// The request did not complete (network, decoding): client side.
+    /// 400: the request could not be read (a missing or malformed argument,
+    /// sent by something other than our pages); in the browser, a request
+    /// that did not complete (network, decoding).
     #[error("request failed: {0}")]
     Request(String),
 }
@@ -123,7 +125,8 @@ impl AppError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Internal | Self::Request(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Request(_) => StatusCode::BAD_REQUEST,
+            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }

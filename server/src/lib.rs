@@ -6,21 +6,24 @@
 //! - [`router`]: every route and layer; tests call it directly.
 //! - `health`: `GET /healthz` (liveness) and `GET /readyz` (readiness).
 //! - `listener`: the accept loop: header deadline, connection cap, shutdown grace.
-//! - `sessions`: the tower-sessions layer and its store (database or Redis).
+//! - `sessions`: the tower-sessions layer (the store is `core::sessions`).
 //! - `avatars`: avatar upload and serving.
 //! - `realtime`: the WebSocket carrying live room events.
 //! - `admin`: the `tchatche admin …` commands.
 //! - `security`: the same-origin rule for state-changing requests, and
 //!   security headers.
+//! - `api_errors`: unreadable server-function arguments answered 400, not 500.
 //! - `assets`: cache headers for the compiled site.
 //! - `caching`: ETags and `304 Not Modified` for cacheable pages.
 //! - `shared_pages`: public pages rendered once a second for every anonymous
 //!   reader, forgotten on every write.
 //! - `crawlers`: `robots.txt`, the sitemaps, `X-Robots-Tag: noindex` by default.
-//! - `markup`: Leptos' `<!>` markers written as standard empty comments.
+//! - `markup`: Leptos' `<!>` markers written as standard empty comments, and
+//!   each page's Content-Security-Policy with its nonce.
 //! - `stalls`: renders a page again when Leptos leaves its render hanging.
 
 pub mod admin;
+mod api_errors;
 mod assets;
 pub mod avatars;
 mod caching;
@@ -121,6 +124,7 @@ pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
             .layer(axum::middleware::from_fn(stalls::retry_stalled_renders))
             .layer(axum::middleware::from_fn(markup::standard_comments)),
         )
+        .layer(axum::middleware::from_fn(api_errors::unreadable_arguments_are_400))
         .layer(sessions::layer(state.sessions.clone(), &state.config))
         .layer(axum::middleware::from_fn_with_state(shared_pages, shared_pages::forget_after_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::same_origin_writes))

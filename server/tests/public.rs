@@ -324,6 +324,8 @@ backend_tests! {
         let mut messages = write_past(&app.env.store, room, "alice", &[1; 150]).await;
         let longest = "😀".repeat(tchatche_core::message::MessageBody::MAX as usize);
         for message in &mut messages {
+            // A later version of each, as an edit would store it.
+            message.version = Seq(message.version.0 + 1_000);
             message.body = longest.clone();
             message.html = format!("<p>{longest}</p>");
         }
