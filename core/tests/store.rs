@@ -207,3 +207,55 @@ backend_tests! {
         env.store.ping().await.unwrap();
     }
 }
+
+/// A SQLite database written before the trust migration (plain `INTEGER
+/// PRIMARY KEY` ids) keeps all its rows when the store brings it up to
+/// date, and from then on never gives an id again. (An id freed before the
+/// upgrade may be given once more: SQLite kept no record of it. That is
+/// harmless, as the upgrade ends every session.)
+#[tokio::test]
+async fn sqlite_trust_migration_keeps_data_and_retires_ids() {
+    use sqlx::migrate::Migrator;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("before.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+    let mut before = Migrator::new(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/sqlite"))).await.unwrap();
+    before.migrations = before.migrations.iter().filter(|m| m.version < 20261201000005).cloned().collect::<Vec<_>>().into();
+    before.run(&pool).await.unwrap();
+    for (name, at) in [("alice", 1), ("bob", 2), ("carol", 3)] {
+        sqlx::query("INSERT INTO users (username, display_name, password_hash, created_at) VALUES (?, ?, 'x', ?)")
+            .bind(name)
+            .bind(name.to_uppercase())
+            .bind(at)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query("INSERT INTO rooms (slug, name, visibility, owner_id, last_activity_at, created_at) VALUES ('lobby', 'Lobby', 'public', 1, 1, 1)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO room_members (room_id, user_id, joined_at) VALUES (1, 2, 1)").execute(&pool).await.unwrap();
+    sqlx::query("DELETE FROM users WHERE username = 'carol'").execute(&pool).await.unwrap();
+    pool.close().await;
+
+    let store = tchatche_core::Store::connect(&tchatche_core::config::DatabaseUrl::Sqlite(path.clone()), 2).await.unwrap();
+    let alice = store.user_by_username("alice").await.unwrap().expect("alice kept");
+    let bob = store.user_by_username("bob").await.unwrap().expect("bob kept");
+    assert_eq!((alice.id.0, alice.display_name.as_str(), bob.id.0), (1, "ALICE", 2));
+    let lobby = store.room_by_slug("lobby").await.unwrap().expect("the room kept");
+    assert_eq!((lobby.name.as_str(), lobby.owner_id), ("Lobby", Some(alice.id)));
+
+    let dave = store
+        .create_user(&NewUser { username: "dave".into(), display_name: "Dave".into(), password_hash: "x".into(), role: Role::User })
+        .await
+        .unwrap();
+    assert!(dave.id.0 >= 3, "{}", dave.id.0);
+    store.delete_user(dave.id).await.unwrap();
+    let erin = store
+        .create_user(&NewUser { username: "erin".into(), display_name: "Erin".into(), password_hash: "x".into(), role: Role::User })
+        .await
+        .unwrap();
+    assert!(erin.id.0 > dave.id.0, "dave's id is never given again");
+    store.close().await;
+}
