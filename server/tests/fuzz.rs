@@ -5,7 +5,7 @@
 //! Nothing may panic, nothing may answer 500, and a refused request leaves
 //! the database as it was.
 //!
-//! `FUZZ_CASES` (default 300 per backend) sets how many requests, and
+//! `FUZZ_CASES` (default 200 per backend) sets how many requests, and
 //! `FUZZ_SEED` replays a run (each failure prints its seed).
 
 mod common;
@@ -234,7 +234,7 @@ fn rand_seed() -> u64 {
 }
 
 fn cases() -> usize {
-    std::env::var("FUZZ_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(300)
+    std::env::var("FUZZ_CASES").ok().and_then(|s| s.parse().ok()).unwrap_or(200)
 }
 
 backend_tests! {
