@@ -41,6 +41,7 @@ use std::{sync::Arc, time::Duration};
 
 use anyhow::Context;
 pub use app::state::AppState;
+pub use listener::{HEADER_READ_TIMEOUT, SHUTDOWN_GRACE};
 use app::{App, shell};
 use axum::{
     Router,

@@ -186,3 +186,38 @@ backend_tests! {
         app.stop().await;
     }
 }
+
+/// A client that sends its headers too slowly (slowloris) is cut off after
+/// the header deadline, not held forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app(TestEnv::embedded().await).await;
+    let mut slow = tokio::net::TcpStream::connect(app.url.trim_start_matches("http://")).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n").await.unwrap();
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let ended = tokio::time::timeout(server::HEADER_READ_TIMEOUT * 2, slow.read_to_end(&mut rest)).await;
+    assert!(ended.is_ok(), "the connection is still open after {:?}", server::HEADER_READ_TIMEOUT * 2);
+    assert!(started.elapsed() >= server::HEADER_READ_TIMEOUT - std::time::Duration::from_secs(1), "cut off early: {:?}", started.elapsed());
+    app.stop().await;
+}
+
+/// Past `MAX_CONNECTIONS` open connections, a new one waits until one
+/// closes, then is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_past_the_cap_wait_their_turn() {
+    use tokio::io::AsyncWriteExt;
+    let app = common::spawn_app_configured(TestEnv::embedded().await, &[("MAX_CONNECTIONS", "16")]).await;
+    let mut held = Vec::new();
+    for _ in 0..16 {
+        let mut idle = tokio::net::TcpStream::connect(app.url.trim_start_matches("http://")).await.unwrap();
+        idle.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        held.push(idle);
+    }
+    let health = || reqwest::Client::new().get(app.at("/healthz")).timeout(std::time::Duration::from_secs(2)).send();
+    assert!(health().await.is_err(), "a seventeenth connection is not served while sixteen are open");
+    held.clear();
+    assert_eq!(health().await.unwrap().status(), StatusCode::OK, "served once the others closed");
+    app.stop().await;
+}

@@ -410,3 +410,35 @@ async fn a_hung_redis_answers_503_instead_of_hanging() {
     assert_eq!(alice.who(&app).await.as_deref(), Some("alice"), "still signed in afterwards");
     app.stop().await;
 }
+
+/// Scaled mode with two server processes: access lost through one reaches
+/// the sockets open on the other within a second (through Redis).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_lost_on_one_process_reaches_sockets_on_another() {
+    let app = spawn_app(TestEnv::scaled().await).await;
+    let other = app.another_process().await;
+    let alice = Person::sign_up(&app, "alice").await;
+    let carol = Person::sign_up(&app, "carol").await;
+    let carol_elsewhere = Person::sign_in(&app, "carol").await;
+    let (slug, room) = room_of(&app, &alice, "Soon private", "public").await;
+    let socket_on_other = |person: &Person| {
+        use reqwest::cookie::CookieStore;
+        let cookie = person.jar.cookies(&app.url.parse().unwrap()).map(|v| v.to_str().unwrap().to_owned());
+        open_socket(&other.url, &app.origin, cookie)
+    };
+    let mut reader = socket_on_other(&carol).await;
+    let mut session_elsewhere = socket_on_other(&carol_elsewhere).await;
+    assert!(!subscribe(&mut reader, room).await);
+    assert!(!subscribe(&mut session_elsewhere, room).await);
+
+    let private = [("slug", slug.as_str()), ("name", "Soon private"), ("description", ""), ("visibility", "private")];
+    assert_eq!(alice.call(&app, "/api/update_room", &private).await.status(), StatusCode::OK);
+    denied(&mut reader, room).await;
+
+    let new_password = "another horse battery staple";
+    let changed = carol.call(&app, "/api/change_password", &[("current_password", PASSWORD), ("new_password", new_password)]).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_eq!(closed(&mut session_elsewhere).await, POLICY);
+    other.stop().await;
+    app.stop().await;
+}

@@ -40,6 +40,29 @@ pub async fn spawn_app_with(env: TestEnv, public_url: Option<&str>) -> TestApp {
 
 /// A server with more configuration (`PUBLIC_URL`, `TRUST_PROXY`…).
 pub async fn spawn_app_configured(env: TestEnv, vars: &[(&str, &str)]) -> TestApp {
+    let Process { url, origin, shutdown, task } = start(&env, vars).await;
+    let (client, jar) = browser();
+    TestApp { url, origin, env, client, jar, shutdown, task }
+}
+
+/// One server process on a test environment.
+pub struct Process {
+    /// `http://127.0.0.1:PORT`, where it listens.
+    pub url: String,
+    /// Its configured public origin.
+    pub origin: String,
+    shutdown: CancellationToken,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Process {
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(15), self.task).await;
+    }
+}
+
+async fn start(env: &TestEnv, vars: &[(&str, &str)]) -> Process {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let addr = listener.local_addr().unwrap();
     let local = format!("http://{addr}");
@@ -53,12 +76,11 @@ pub async fn spawn_app_configured(env: TestEnv, vars: &[(&str, &str)]) -> TestAp
     all.extend(vars.iter().filter(|(name, _)| *name != "PUBLIC_URL").map(|(name, value)| (*name, value.to_string())));
     let all: Vec<(&str, &str)> = all.iter().map(|(name, value)| (*name, value.as_str())).collect();
     let config = env.config(&all);
-    let url = local;
     let origin = config.public_origin();
     let leptos_options =
         LeptosOptions::builder().output_name("tchatche").site_root("target/site").site_addr(addr).build();
-    // A test that routes Redis elsewhere (through a proxy) gets a bus and a
-    // limiter of their own there, as another server process would.
+    // A test that names Redis itself (through a proxy, or as another
+    // process) gets a bus and a limiter of their own, as a process would.
     let (bus, limiter) = match vars.iter().find(|(name, _)| *name == "REDIS_URL") {
         Some(_) => {
             let url = config.redis_url.as_ref().unwrap();
@@ -69,23 +91,22 @@ pub async fn spawn_app_configured(env: TestEnv, vars: &[(&str, &str)]) -> TestAp
         }
         None => (env.bus.clone(), env.limiter().await),
     };
-    // From this configuration: a test may route Redis through a proxy.
     let sessions = tchatche_core::sessions::Sessions::connect(&config, &env.store).await.expect("session store");
-    let state = AppState {
-        leptos_options,
-        config: Arc::new(config),
-        store: env.store.clone(),
-        bus,
-        limiter,
-        sessions,
-    };
+    let state = AppState { leptos_options, config: Arc::new(config), store: env.store.clone(), bus, limiter, sessions };
     let shutdown = CancellationToken::new();
     let task = tokio::spawn(server::run(state, listener, shutdown.clone()));
-    let (client, jar) = browser();
-    TestApp { url, origin, env, client, jar, shutdown, task }
+    Process { url: local, origin, shutdown, task }
 }
 
 impl TestApp {
+    /// Scaled mode: a second server process behind the same public origin,
+    /// with its own bus and limiter on the same Redis and database.
+    pub async fn another_process(&self) -> Process {
+        let redis = tchatche_core::testing::redis_url();
+        let vars = [("PUBLIC_URL", self.origin.as_str()), ("REDIS_URL", redis.as_str()), ("EMBEDDED_WORKER", "false")];
+        start(&self.env, &vars).await
+    }
+
     pub fn at(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }
