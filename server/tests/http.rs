@@ -221,3 +221,24 @@ async fn connections_past_the_cap_wait_their_turn() {
     assert_eq!(health().await.unwrap().status(), StatusCode::OK, "served once the others closed");
     app.stop().await;
 }
+
+/// At shutdown, a request still in flight (here an upload that stalls) is
+/// given `SHUTDOWN_GRACE`, then dropped: the process stops in bounded time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_waits_for_stalled_requests_only_so_long() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app(TestEnv::embedded().await).await;
+    app.sign_up("alice", "correct horse battery staple").await;
+    let cookie = app.cookie_header().unwrap();
+    let mut stalled = tokio::net::TcpStream::connect(app.url.trim_start_matches("http://")).await.unwrap();
+    let head = format!(
+        "POST /settings/avatar HTTP/1.1\r\nHost: localhost\r\nOrigin: {}\r\nCookie: {cookie}\r\n\
+         Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 100000\r\n\r\n--x\r\n",
+        app.origin
+    );
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let took = app.stop_timed(server::SHUTDOWN_GRACE * 2).await.expect("the server stops after its grace period");
+    assert!(took >= server::SHUTDOWN_GRACE - std::time::Duration::from_secs(1), "the request in flight was given its grace: {took:?}");
+    drop(stalled);
+}

@@ -208,6 +208,14 @@ impl TestApp {
             .expect("server result");
         self.env
     }
+
+    /// Asks the server to stop; how long it took (at most `limit`: `None`
+    /// if it had not stopped by then).
+    pub async fn stop_timed(self, limit: Duration) -> Option<Duration> {
+        let started = std::time::Instant::now();
+        self.shutdown.cancel();
+        tokio::time::timeout(limit, self.task).await.ok().map(|_| started.elapsed())
+    }
 }
 
 /// A client that keeps cookies (readable through the jar) and does not follow redirects.
