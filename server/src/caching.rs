@@ -36,6 +36,10 @@ pub async fn etag_cacheable_pages(request: Request, next: Next) -> Response {
     if matches {
         parts.status = StatusCode::NOT_MODIFIED;
         parts.headers.remove(header::CONTENT_LENGTH);
+        // The browser keeps the body it has, whose scripts carry the nonce
+        // of its first answer: it must keep that answer's policy too (a
+        // 304's headers replace the stored ones).
+        parts.headers.remove(header::CONTENT_SECURITY_POLICY);
         return Response::from_parts(parts, Body::empty());
     }
     Response::from_parts(parts, Body::from(bytes))

@@ -39,6 +39,7 @@ pub async fn same_origin_writes(State(state): State<AppState>, request: Request,
 /// (JSON, images, errors) may run nothing at all.
 pub async fn protective_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
+    let not_modified = response.status() == StatusCode::NOT_MODIFIED;
     let headers = response.headers_mut();
     let mut set = |name: HeaderName, value: &'static str| {
         headers.entry(name).or_insert(HeaderValue::from_static(value));
@@ -46,7 +47,10 @@ pub async fn protective_headers(State(state): State<AppState>, request: Request,
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::REFERRER_POLICY, "strict-origin-when-cross-origin");
     set(HeaderName::from_static("x-frame-options"), "DENY");
-    set(header::CONTENT_SECURITY_POLICY, "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+    // A 304 leaves the stored answer's policy in place (see `caching`).
+    if !not_modified {
+        set(header::CONTENT_SECURITY_POLICY, "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+    }
     if state.config.public_url.scheme() == "https" {
         set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
     }

@@ -234,6 +234,8 @@ backend_tests! {
         assert!(!etag.is_empty());
         let again = visitor.get(app.at(&path)).header("if-none-match", etag).send().await.unwrap();
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        // The browser keeps its copy's policy, which names its scripts' nonce.
+        assert!(!again.headers().contains_key("content-security-policy"), "a 304 must not replace the stored policy");
 
         let french = visitor.get(app.at(&path)).header("accept-language", "fr").send().await.unwrap();
         assert!(french.text().await.unwrap().contains("Connectez-vous pour écrire dans ce salon."));
