@@ -12,7 +12,7 @@
 //! - `admin`: the `tchatche admin …` commands.
 //! - `security`: the same-origin rule for state-changing requests, and
 //!   security headers.
-//! - `api_errors`: unreadable server-function arguments answered 400, not 500.
+//! - `api_errors`: a server function's error answered with its own status, not 500.
 //! - `assets`: cache headers for the compiled site.
 //! - `caching`: ETags and `304 Not Modified` for cacheable pages.
 //! - `shared_pages`: public pages rendered once a second for every anonymous
@@ -125,7 +125,7 @@ pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
             .layer(axum::middleware::from_fn(stalls::retry_stalled_renders))
             .layer(axum::middleware::from_fn(markup::standard_comments)),
         )
-        .layer(axum::middleware::from_fn(api_errors::unreadable_arguments_are_400))
+        .layer(axum::middleware::from_fn(api_errors::status_of_app_errors))
         .layer(sessions::layer(state.sessions.clone(), &state.config))
         .layer(axum::middleware::from_fn_with_state(shared_pages, shared_pages::forget_after_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::same_origin_writes))
