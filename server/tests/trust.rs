@@ -176,15 +176,26 @@ backend_tests! {
         let mut other_socket = elsewhere.socket(&app).await;
         assert!(subscribe(&mut other_socket, room).await);
 
+        let mut own_socket = here.socket(&app).await;
+        assert!(subscribe(&mut own_socket, room).await);
         let new_password = "another horse battery staple";
         let changed = here.call(&app, "/api/change_password", &[("current_password", PASSWORD), ("new_password", new_password)]).await;
         assert_eq!(changed.status(), StatusCode::OK);
         assert_eq!(closed(&mut other_socket).await, POLICY);
         assert_eq!(elsewhere.who(&app).await, None);
         assert_eq!(here.who(&app).await.as_deref(), Some("alice"), "the session that changed it stays");
+        send_frame(&mut own_socket, &ClientFrame::Ping).await;
+        let still_open = async {
+            loop {
+                match own_socket.next().await {
+                    Some(Ok(Message::Text(text))) if serde_json::from_str::<ServerFrame>(&text).ok() == Some(ServerFrame::Pong) => return true,
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => return false,
+                    Some(Ok(_)) => {}
+                }
+            }
+        };
+        assert!(tokio::time::timeout(Duration::from_secs(5), still_open).await.unwrap(), "and so does its socket");
 
-        let mut own_socket = here.socket(&app).await;
-        assert!(subscribe(&mut own_socket, room).await);
         assert_eq!(here.call(&app, "/api/sign_out", &[]).await.status(), StatusCode::OK);
         assert_eq!(closed(&mut own_socket).await, POLICY);
         app.stop().await;

@@ -93,6 +93,9 @@ pub async fn keep_only_this_one(user: UserId, key: String) -> Result<(), AppErro
         signed_in.key = key;
         session.insert(SIGNED_IN, signed_in).await.map_err(store_failed)?;
     }
+    // Stored now, not after the response: the sockets about to check their
+    // sessions must find this one under the new key, and stay open.
+    session.save().await.map_err(store_failed)?;
     let state = app_state();
     state.sessions.end_all(user, session.id().as_ref()).await?;
     state.bus.announce(AccessChange::Account(user)).await?;
