@@ -34,10 +34,11 @@ impl MessageBody {
 pub fn mention_candidates(text: &str) -> Vec<String> {
     let mut names = Vec::new();
     for (at, _) in text.match_indices('@') {
-        if let Some(name) = mention_at(text, at)
-            && !names.iter().any(|n: &String| n.eq_ignore_ascii_case(name)) {
+        if let Some(name) = mention_at(text, at) {
+            if !names.iter().any(|n: &String| n.eq_ignore_ascii_case(name)) {
                 names.push(name.to_owned());
             }
+        }
     }
     names
 }
@@ -80,11 +81,12 @@ mod render {
         // adjacent text first, so URLs and mentions are seen whole.
         let mut text = String::new();
         for event in Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH) {
-            if let Event::Text(piece) = &event
-                && in_code_or_link == 0 && in_image == 0 {
+            if let Event::Text(piece) = &event {
+                if in_code_or_link == 0 && in_image == 0 {
                     text.push_str(piece);
                     continue;
                 }
+            }
             if !text.is_empty() {
                 events.push(Event::Html(linkify(&std::mem::take(&mut text), &known_lower, &mut mentioned).into()));
             }
@@ -149,8 +151,8 @@ mod render {
                     continue;
                 }
             }
-            if tail.starts_with('@')
-                && let Some(name) = super::mention_at(text, i) {
+            if tail.starts_with('@') {
+                if let Some(name) = super::mention_at(text, i) {
                     let lower = name.to_ascii_lowercase();
                     if known.contains(&lower) {
                         push_text(&mut out, &text[rest..i]);
@@ -167,6 +169,7 @@ mod render {
                         continue;
                     }
                 }
+            }
             i += tail.chars().next().map_or(1, char::len_utf8);
         }
         push_text(&mut out, &text[rest..]);

@@ -425,10 +425,11 @@ impl Connection {
                 Vec::new()
             }
             ClientFrame::Read { room, seq } => {
-                if let (Some(_), Some(followed)) = (&self.viewer, self.rooms.get_mut(&room))
-                    && followed.member {
+                if let (Some(_), Some(followed)) = (&self.viewer, self.rooms.get_mut(&room)) {
+                    if followed.member {
                         followed.unsaved_read = followed.unsaved_read.max(Some(seq));
                     }
+                }
                 Vec::new()
             }
         }
@@ -438,10 +439,11 @@ impl Connection {
     async fn save_read_positions(&mut self) {
         let Some(viewer) = &self.viewer else { return };
         for (room, followed) in &mut self.rooms {
-            if let Some(seq) = followed.unsaved_read.take()
-                && let Err(err) = self.state.store.mark_read(*room, viewer.id, seq).await {
+            if let Some(seq) = followed.unsaved_read.take() {
+                if let Err(err) = self.state.store.mark_read(*room, viewer.id, seq).await {
                     tracing::warn!(%err, "read position not saved");
                 }
+            }
         }
     }
 
@@ -636,10 +638,11 @@ impl Connection {
     async fn unfollow(&mut self, room: RoomId) {
         self.events.remove(&room);
         if let (Some(followed), Some(viewer)) = (self.rooms.remove(&room), &self.viewer) {
-            if let Some(seq) = followed.unsaved_read
-                && let Err(err) = self.state.store.mark_read(room, viewer.id, seq).await {
+            if let Some(seq) = followed.unsaved_read {
+                if let Err(err) = self.state.store.mark_read(room, viewer.id, seq).await {
                     tracing::warn!(%err, "read position not saved");
                 }
+            }
             if followed.member {
                 let _ = self.state.bus.set_presence(room, &self.id, &author(viewer), false).await;
             }

@@ -83,10 +83,11 @@ async fn subscribe(ws: &mut common::Ws, room: RoomId) -> bool {
 async fn denied(ws: &mut common::Ws, room: RoomId) {
     let wait = async {
         loop {
-            if let ServerFrame::Denied(r) = next_frame(ws).await
-                && r == room {
+            if let ServerFrame::Denied(r) = next_frame(ws).await {
+                if r == room {
                     return;
                 }
+            }
         }
     };
     tokio::time::timeout(WITHIN, wait).await.unwrap_or_else(|_| panic!("room {room} not denied within {WITHIN:?}"));

@@ -243,10 +243,11 @@ pub async fn room_page(slug: String, before: Option<i64>) -> Result<RoomPageData
     let state = app_state();
     let page = tchatche_core::chat::history(&state.store, &state.bus, room.id, before.map(tchatche_core::ids::Seq)).await?;
     access::cache_for(room, viewer.as_ref(), access::Freshness::Live);
-    if let (Some(viewer), true, None, true) = (&viewer, member, before, access::is_own_navigation())
-        && let Some(newest) = page.messages.last() {
+    if let (Some(viewer), true, None, true) = (&viewer, member, before, access::is_own_navigation()) {
+        if let Some(newest) = page.messages.last() {
             state.store.mark_read(room.id, viewer.id, newest.seq).await?;
         }
+    }
     // Older pages move as messages arrive: the archive's days are their
     // stable, indexable form.
     let seo = match before {
