@@ -309,17 +309,10 @@ backend_tests! {
         let (_, room) = room_of(&app, &alice, "Alice's", "public").await;
         let mut first = alice.socket(&app).await;
         let mut second = alice.socket(&app).await;
-        let refused = reqwest::Client::new()
-            .get(app.at("/ws"))
-            .header("origin", &app.origin)
-            .header("connection", "upgrade")
-            .header("upgrade", "websocket")
-            .header("sec-websocket-version", "13")
-            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+        match common::try_open_socket(&app.url, &app.origin, None).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(refused)) => assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS),
+            other => panic!("a third socket from the address is refused, got {:?}", other.map(|_| "a socket")),
+        }
 
         let owner = app.env.store.user_by_username("alice").await.unwrap().unwrap();
         let mut rooms = vec![room];
