@@ -211,48 +211,13 @@ mod ssr {
 #[cfg(feature = "ssr")]
 pub use ssr::{is_html_form_post, with_status};
 
-/// A translated, human sentence for an error. Plain text rather than a
-/// view: the language only changes with a page load, and a reactive view per
-/// message would weigh on every island that shows errors.
+/// A translated, human sentence for an error, rendered on the server
+/// (islands say it with their [`crate::phrases::Phrases`]).
 pub fn error_text(error: &AppError) -> String {
-    use crate::i18n::*;
-    let i18n = use_i18n();
-    match error {
-        AppError::Invalid(_) => tu_string!(i18n, error_invalid).to_string(),
-        AppError::Unauthorized => tu_string!(i18n, error_unauthorized).to_string(),
-        AppError::Forbidden => tu_string!(i18n, error_forbidden).to_string(),
-        AppError::NotFound => tu_string!(i18n, error_not_found).to_string(),
-        AppError::RateLimited { retry_after_secs } => {
-            tu_string!(i18n, error_rate_limited, seconds = *retry_after_secs).to_string()
-        }
-        AppError::Internal => tu_string!(i18n, error_internal).to_string(),
-        AppError::Unavailable => tu_string!(i18n, error_unavailable).to_string(),
-        AppError::Request(_) => tu_string!(i18n, error_request).to_string(),
-    }
+    crate::phrases::Text::of_error(error).render()
 }
 
 /// A translated sentence for one broken input rule.
 pub fn input_error_text(error: InputError) -> String {
-    use crate::i18n::*;
-    let i18n = use_i18n();
-    match error {
-        InputError::Required => tu_string!(i18n, input_required).to_string(),
-        InputError::TooShort { min } => tu_string!(i18n, input_too_short, min).to_string(),
-        InputError::TooLong { max } => tu_string!(i18n, input_too_long, max).to_string(),
-        InputError::InvalidCharacters => tu_string!(i18n, input_invalid_characters).to_string(),
-        InputError::Taken => tu_string!(i18n, input_taken).to_string(),
-        InputError::CommonPassword => tu_string!(i18n, input_common_password).to_string(),
-        InputError::SameAsUsername => tu_string!(i18n, input_same_as_username).to_string(),
-        InputError::Malformed => tu_string!(i18n, input_malformed).to_string(),
-        InputError::BadCredentials => tu_string!(i18n, input_bad_credentials).to_string(),
-        InputError::WrongPassword => tu_string!(i18n, input_wrong_password).to_string(),
-        InputError::AccountDisabled => tu_string!(i18n, input_account_disabled).to_string(),
-        InputError::TooFast { retry_after_secs } => tu_string!(i18n, input_too_fast, seconds = retry_after_secs).to_string(),
-    }
-}
-
-/// What went wrong with one field of a refused submission, or else with the
-/// submission as a whole.
-pub fn field_or_error_text(error: &AppError, field: &str) -> String {
-    error.field(field).map_or_else(|| error_text(error), input_error_text)
+    crate::phrases::Text::of_input_error(error).render()
 }

@@ -4,7 +4,6 @@
 //! page is the server's HTML: only its islands could switch in place).
 
 use leptos::{prelude::*, server_fn::ServerFn};
-use leptos_i18n::I18nContext;
 
 use crate::{error::AppError, i18n::*};
 
@@ -58,44 +57,50 @@ pub async fn set_locale(locale: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Islands hydrate apart from the app, so each one starts with this: on the
-/// server it finds the app's i18n context; in the browser it makes one for
-/// the language the server chose (`<html lang>`), without touching the
-/// cookie, which only the server writes.
-pub fn provide_island_i18n() -> I18nContext<Locale> {
-    use_context::<I18nContext<Locale>>().unwrap_or_else(|| {
-        let options = leptos_i18n::context::I18nContextOptions::<Locale> { enable_cookie: false, ..Default::default() };
-        let context = leptos_i18n::context::init_i18n_context_with_options(options);
-        provide_context(context);
-        context
-    })
+/// The language a request is rendered in, resolved as leptos_i18n does it:
+/// the cookie, else the first supported language of `Accept-Language`
+/// (split as leptos-use splits it), else English. The shared page cache
+/// keys on this, so two headers meaning the same language share a page.
+#[cfg(feature = "ssr")]
+pub fn resolve(headers: &http::HeaderMap) -> Locale {
+    use leptos_i18n::Locale as _;
+    if let Some(locale) = cookie_value(headers, COOKIE).and_then(|value| value.parse::<Locale>().ok()) {
+        return locale;
+    }
+    let accepted = headers.get(http::header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let tags: Vec<&str> = accepted.split(',').map(|tag| tag.split_once(';').map_or(tag, |(tag, _)| tag)).collect();
+    Locale::find_locale(&tags)
 }
 
-/// One button per language, each in its own form.
+/// One control: every language in its own name, and a button, so it works
+/// without JavaScript (and carries no code to the browser).
 #[component]
 pub fn LanguageSwitcher() -> impl IntoView {
     let i18n = use_i18n();
     let current = i18n.get_locale_untracked();
-    let languages = Locale::get_all().iter().copied().map(move |locale| {
+    let options = Locale::get_all().iter().copied().map(move |locale| {
         view! {
-            <form method="post" action=SetLocale::PATH>
-                <input type="hidden" name="locale" value=locale.as_str() />
-                <button
-                    type="submit"
-                    lang=locale.as_str()
-                    aria-pressed=(locale == current).to_string()
-                    class="h-9 rounded-md px-2 text-sm font-medium uppercase text-slate-600 hover:bg-slate-100 aria-pressed:bg-slate-900 aria-pressed:text-white focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-pressed:bg-slate-100 dark:aria-pressed:text-slate-900"
-                    title=td_string!(locale, language_name)
-                    data-testid=format!("language-{}", locale.as_str())
-                >
-                    {locale.as_str()}
-                </button>
-            </form>
+            <option value=locale.as_str() lang=locale.as_str() selected=locale == current>
+                {td_string!(locale, language_name)}
+            </option>
         }
     });
     view! {
-        <div role="group" aria-label=t_string!(i18n, language_label) class="flex items-center gap-0.5">
-            {languages.collect_view()}
-        </div>
+        <form method="post" action=SetLocale::PATH class="flex items-center gap-1" data-testid="language-picker">
+            <label for="language" class="sr-only">{t!(i18n, language_label)}</label>
+            <select
+                id="language"
+                name="locale"
+                class="h-9 max-w-36 rounded-md border border-slate-300 bg-white px-2 text-sm dark:border-slate-700 dark:bg-slate-900"
+            >
+                {options.collect_view()}
+            </select>
+            <button
+                type="submit"
+                class="h-9 rounded-md px-2 text-sm font-medium text-slate-700 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 dark:text-slate-200 dark:hover:bg-slate-800"
+            >
+                {t!(i18n, language_submit)}
+            </button>
+        </form>
     }
 }

@@ -17,7 +17,7 @@ pub fn Layout(children: Children) -> impl IntoView {
     view! {
         <a
             href="#main"
-            class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-slate-900"
+            class="sr-only focus:not-sr-only focus:absolute focus:start-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-slate-900"
         >
             {t!(i18n, skip_to_content)}
         </a>
@@ -30,7 +30,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                         </span>
                         <span>"tchatche"</span>
                     </A>
-                    <nav aria-label=move || t_string!(i18n, nav_main) class="flex items-center gap-1">
+                    <nav aria-label=move || t_string!(i18n, nav_main) class="flex flex-wrap items-center gap-1">
                         <A
                             href="/"
                             attr:class="rounded-md px-2.5 py-1.5 text-sm font-medium text-slate-700 hover:bg-slate-100 aria-[current=page]:text-indigo-700 dark:text-slate-200 dark:hover:bg-slate-800 dark:aria-[current=page]:text-indigo-300"
@@ -38,7 +38,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                             {t!(i18n, nav_home)}
                         </A>
                         <AccountNav />
-                        <ThemeToggle />
+                        <ThemeToggle words=crate::theme::ThemeWords::for_reader() />
                         <LanguageSwitcher />
                     </nav>
                 </div>
@@ -81,7 +81,7 @@ fn AccountNav() -> impl IntoView {
                         view! {
                             <A href="/settings" attr:class=format!("{NAV_LINK} flex items-center gap-2") attr:data-testid="account-link">
                                 <img src=viewer.avatar_url alt="" width="24" height="24" class="h-6 w-6 rounded-full bg-slate-200" />
-                                <span class="max-w-32 truncate">{viewer.display_name}</span>
+                                <bdi class="max-w-32 truncate">{viewer.display_name}</bdi>
                             </A>
                             <SignOutButton />
                         }

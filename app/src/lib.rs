@@ -14,6 +14,8 @@
 //! - `settings`: the settings page.
 //! - `pages`: the other pages.
 //! - `seo`: what pages tell search engines (noindex, canonical, JSON-LD).
+//! - `phrases`: the words islands show, rendered by the server in the
+//!   reader's language (islands carry no translation tables).
 //! - `components`: form fields and other shared pieces.
 //! - `error`: the one error type of server functions.
 //! - `codec`: the JSON of server functions' answers, read as text.
@@ -35,6 +37,7 @@ pub mod error;
 pub mod language;
 pub mod layout;
 pub mod pages;
+pub mod phrases;
 pub mod rooms;
 pub mod seo;
 pub mod settings;

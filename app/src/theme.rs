@@ -85,12 +85,34 @@ pub async fn set_theme(theme: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The toggle's words, rendered by the server in the reader's language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThemeWords {
+    label: String,
+    /// System, light, dark.
+    names: [String; 3],
+    /// "Switch theme (now: {current})", with `{current}` left in.
+    switch_to: String,
+}
+
+impl ThemeWords {
+    pub fn for_reader() -> Self {
+        use crate::phrases::{Phrase, plain_text};
+        let i18n = use_i18n();
+        Self {
+            label: plain_text(Phrase::ThemeLabel),
+            names: [Phrase::ThemeSystem, Phrase::ThemeLight, Phrase::ThemeDark].map(plain_text),
+            switch_to: tu_string!(i18n, theme_switch_to, current = "{current}").to_string(),
+        }
+    }
+}
+
 /// A button cycling through the themes. Without JavaScript it posts a form;
 /// with it, it switches in place: `<html data-theme>` and the cookie at once,
 /// the account in the background.
 #[island]
-pub fn ThemeToggle() -> impl IntoView {
-    let i18n = crate::language::provide_island_i18n();
+pub fn ThemeToggle(words: ThemeWords) -> impl IntoView {
+    let ThemeWords { label, names, switch_to } = words;
     let theme = RwSignal::new(Theme::current());
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
@@ -104,10 +126,14 @@ pub fn ThemeToggle() -> impl IntoView {
             let _ = html_document.set_cookie(&theme.cookie());
         }
     });
-    let name = move || match theme.get() {
-        Theme::System => t_string!(i18n, theme_system),
-        Theme::Light => t_string!(i18n, theme_light),
-        Theme::Dark => t_string!(i18n, theme_dark),
+    let names = StoredValue::new(names);
+    let name = move || {
+        let index = match theme.get() {
+            Theme::System => 0,
+            Theme::Light => 1,
+            Theme::Dark => 2,
+        };
+        names.with_value(|names| names[index].clone())
     };
     let icon = move || match theme.get() {
         Theme::System => "◐",
@@ -132,12 +158,12 @@ pub fn ThemeToggle() -> impl IntoView {
             <button
                 type="submit"
                 class="inline-flex h-9 items-center gap-1.5 rounded-md px-2.5 text-sm font-medium text-slate-700 hover:bg-slate-100 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600 dark:text-slate-200 dark:hover:bg-slate-800"
-                title=move || t_string!(i18n, theme_switch_to, current = name())
+                title=move || switch_to.replacen("{current}", &name(), 1)
                 data-testid="theme-toggle"
                 data-theme-current=move || theme.get().as_str()
             >
                 <span aria-hidden="true">{icon}</span>
-                <span class="sr-only">{tu_string!(i18n, theme_label)} ": "</span>
+                <span class="sr-only">{label} ": "</span>
                 <span>{name}</span>
             </button>
         </form>

@@ -61,16 +61,20 @@ test.describe("the shell", () => {
     const problems = watchConsole(page);
     await page.goto("/");
     await ready(page, info);
-    // The server renders the page again in the new language, JavaScript or not.
-    await page.getByTestId("language-fr").click();
+    // One control: the server renders the page again in the new language,
+    // JavaScript or not.
+    const picker = page.getByTestId("language-picker");
+    await picker.getByRole("combobox").selectOption("fr");
+    await picker.getByRole("button").click();
     await expect(page.getByRole("heading", { level: 1, name: "Salons publics" })).toBeVisible();
     await expect(page.locator("html")).toHaveAttribute("lang", "fr");
-    await expect(page.getByTestId("language-fr")).toHaveAttribute("aria-pressed", "true");
+    await expect(picker.getByRole("combobox")).toHaveValue("fr");
 
     await page.reload();
     await ready(page, info);
     await expect(page.getByRole("heading", { level: 1, name: "Salons publics" })).toBeVisible();
-    await page.getByTestId("language-en").click();
+    await picker.getByRole("combobox").selectOption("en");
+    await picker.getByRole("button").click();
     await expect(page.getByRole("heading", { level: 1, name: "Public rooms" })).toBeVisible();
     expect(problems).toEqual([]);
   });
@@ -82,6 +86,26 @@ test.describe("the shell", () => {
     await ready(page, info);
     await expect(page.locator("html")).toHaveAttribute("lang", "fr");
     await expect(page.getByRole("heading", { level: 1, name: "Salons publics" })).toBeVisible();
+    await context.close();
+  });
+
+  test("Arabic reads right to left and fits a phone", async ({ browser }, info) => {
+    const context = await browser.newContext({ locale: "ar", javaScriptEnabled: jsEnabled(info) });
+    const page = await context.newPage();
+    const problems = watchConsole(page);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto("/");
+    await ready(page, info);
+    await expect(page.locator("html")).toHaveAttribute("dir", "rtl");
+    await expect(page.locator("html")).toHaveAttribute("lang", "ar");
+    // The header starts on the right.
+    const logo = await page.getByRole("banner").getByRole("link").first().boundingBox();
+    expect(logo!.x + logo!.width).toBeGreaterThan(390 / 2);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: info.outputPath("arabic-phone.png"), fullPage: true });
+    await info.attach("arabic-phone", { path: info.outputPath("arabic-phone.png"), contentType: "image/png" });
+    expect(problems).toEqual([]);
     await context.close();
   });
 

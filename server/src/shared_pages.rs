@@ -58,7 +58,9 @@ pub struct SharedPages {
 struct PageKey {
     uri: Uri,
     cookies: Vec<HeaderValue>,
-    languages: Option<HeaderValue>,
+    /// The language the page is rendered in (not the raw header: a
+    /// thousand spellings of `Accept-Language` mean seventeen pages).
+    language: app::i18n::Locale,
 }
 
 /// One page: rendered once, by the first reader to ask for it.
@@ -182,7 +184,7 @@ impl PageKey {
         Self {
             uri: request.uri().clone(),
             cookies: headers.get_all(header::COOKIE).iter().cloned().collect(),
-            languages: headers.get(header::ACCEPT_LANGUAGE).cloned(),
+            language: app::language::resolve(headers),
         }
     }
 }
@@ -252,7 +254,13 @@ mod tests {
         assert_eq!(plain, PageKey::of(&request("/r/lobby", &[(header::USER_AGENT, "curl")])));
         assert_ne!(plain, PageKey::of(&request("/r/lobby?before=9", &[])));
         assert_ne!(plain, PageKey::of(&request("/r/lobby", &[(header::COOKIE, "tchatche=abc")])));
-        assert_ne!(plain, PageKey::of(&request("/r/lobby", &[(header::ACCEPT_LANGUAGE, "fr")])));
+        let french = PageKey::of(&request("/r/lobby", &[(header::ACCEPT_LANGUAGE, "fr")]));
+        assert_ne!(plain, french);
+        for same in ["fr-FR", "fr-CA,en;q=0.5", "sv-SE,fr;q=0.8,en;q=0.5"] {
+            assert_eq!(french, PageKey::of(&request("/r/lobby", &[(header::ACCEPT_LANGUAGE, same)])), "{same}");
+        }
+        assert_ne!(french, PageKey::of(&request("/r/lobby", &[(header::ACCEPT_LANGUAGE, "ar")])));
+        assert_eq!(plain, PageKey::of(&request("/r/lobby", &[(header::ACCEPT_LANGUAGE, "sv, xx")])), "unsupported: English");
     }
 
     #[test]

@@ -38,7 +38,8 @@ backend_tests! {
     /// The home page is rendered on the server, in the reader's language.
     async fn home_is_server_rendered_in_the_negotiated_language(env: TestEnv) {
         let app = spawn_app(env).await;
-        let (status, headers, html) = get(&app, "/", &[("accept-language", "de-DE,fr;q=0.8,en;q=0.5")]).await;
+        // Swedish is not one of ours: the next language asked for is.
+        let (status, headers, html) = get(&app, "/", &[("accept-language", "sv-SE,fr;q=0.8,en;q=0.5")]).await;
         assert_eq!(status, StatusCode::OK);
         assert!(headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
         assert!(html.contains("Salons publics"), "French chosen from Accept-Language");
@@ -49,6 +50,18 @@ backend_tests! {
         // The cookie wins over the header.
         let (_, _, html) = get(&app, "/", &[("accept-language", "fr"), ("cookie", "i18n_pref_locale=en")]).await;
         assert!(html.contains("Public rooms") && html.contains(r#"lang="en""#));
+
+        // Right to left for Arabic and Hebrew; regional tags as written.
+        for (asked, lang, dir) in [("ar-EG", "ar", "rtl"), ("he", "he", "rtl"), ("pt-BR", "pt-BR", "ltr"), ("zh-CN", "zh-CN", "ltr")] {
+            let (_, _, html) = get(&app, "/", &[("accept-language", asked)]).await;
+            assert!(html.contains(&format!(r#"lang="{lang}""#)) && html.contains(&format!(r#"dir="{dir}""#)), "{asked}");
+        }
+        // The picker lists every language in its own name, the current one chosen.
+        let (_, _, html) = get(&app, "/", &[("accept-language", "ja")]).await;
+        for name in ["English (US)", "Deutsch", "العربية", "עברית", "简体中文", "日本語", "한국어", "Ελληνικά", "Русский", "Türkçe"] {
+            assert!(html.contains(&format!(">{name}</option>")), "{name} in the picker");
+        }
+        assert!(html.contains(r#"<option value="ja" lang="ja" selected>"#), "the current language is chosen");
         app.stop().await;
     }
 

@@ -34,6 +34,19 @@ impl FieldCheck {
             Self::RoomDescription => RoomDescription::parse(value).map(|_| ()),
         }
     }
+
+    /// Every error [`Self::run`] can answer with, so the server can say
+    /// each one in the reader's language ahead of time.
+    fn possible_errors(self) -> [InputError; 4] {
+        let (min, max) = match self {
+            Self::Username => (Username::MIN, Username::MAX),
+            Self::DisplayName => (DisplayName::MIN, DisplayName::MAX),
+            Self::NewPassword => (NewPassword::MIN, NewPassword::MAX),
+            Self::RoomName => (1, RoomName::MAX),
+            Self::RoomDescription => (0, RoomDescription::MAX),
+        };
+        [InputError::Required, InputError::TooShort { min }, InputError::TooLong { max }, InputError::InvalidCharacters]
+    }
 }
 
 /// A labelled field. The page renders it with the server's verdict on the
@@ -58,6 +71,14 @@ pub fn TextField<L: IntoView + 'static>(
     #[prop(default = true)] required: bool,
 ) -> impl IntoView {
     let refusal = result.get_untracked().and_then(Result::err);
+    let server_error = refusal.as_ref().and_then(|e| e.field(name));
+    // The island carries no translations: the sentences it may show come
+    // with it, already in the reader's language.
+    let error_texts = server_error
+        .into_iter()
+        .chain(check.into_iter().flat_map(FieldCheck::possible_errors))
+        .map(|error| (error, input_error_text(error)))
+        .collect();
     let input = FieldInput {
         name: name.to_owned(),
         input_type: input_type.to_owned(),
@@ -67,7 +88,8 @@ pub fn TextField<L: IntoView + 'static>(
         maxlength,
         required,
         value: refusal.as_ref().and_then(|e| e.kept(name)).or(value).unwrap_or_default(),
-        server_error: refusal.as_ref().and_then(|e| e.field(name)),
+        server_error,
+        error_texts,
     };
     view! {
         <div class="flex flex-col gap-1">
@@ -91,12 +113,14 @@ pub struct FieldInput {
     required: bool,
     value: String,
     server_error: Option<InputError>,
+    /// Each error the field may show, said in the reader's language.
+    error_texts: Vec<(InputError, String)>,
 }
 
 #[island]
 fn CheckedInput(input: FieldInput) -> impl IntoView {
-    crate::language::provide_island_i18n();
-    let FieldInput { name, input_type, autocomplete, check, minlength, maxlength, required, value, server_error } = input;
+    let FieldInput { name, input_type, autocomplete, check, minlength, maxlength, required, value, server_error, error_texts } =
+        input;
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
     let described_by = error_id.clone();
@@ -124,7 +148,11 @@ fn CheckedInput(input: FieldInput) -> impl IntoView {
             class="rounded-md border border-slate-300 bg-white px-3 py-2 text-base shadow-sm focus:border-indigo-500 focus:outline-2 focus:outline-indigo-500 aria-[invalid=true]:border-red-600 dark:border-slate-700 dark:bg-slate-900"
         />
         <p id=error_id class="min-h-5 text-sm text-red-700 dark:text-red-400" role="alert">
-            {move || error().map(input_error_text)}
+            {move || {
+                error().map(|error| {
+                    error_texts.iter().find(|(known, _)| *known == error).map(|(_, text)| text.clone()).unwrap_or_default()
+                })
+            }}
         </p>
     }
 }

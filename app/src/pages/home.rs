@@ -153,7 +153,7 @@ fn Pagination(query: DirectoryQuery, has_next: bool) -> impl IntoView {
         view! {
             <nav aria-label=move || t_string!(i18n, directory_pages) class="mt-6 flex items-center justify-between gap-3" data-testid="directory-pages">
                 {previous.map(|href| view! { <a href=href rel="prev" class=link>{t!(i18n, directory_previous)}</a> })}
-                <span class="text-sm text-slate-600 dark:text-slate-400">{t!(i18n, directory_page, page)}</span>
+                <span class="text-sm text-slate-600 dark:text-slate-400">{t!(i18n, directory_page, page = move || page)}</span>
                 {next.map(|href| view! { <a href=href rel="next" class=link>{t!(i18n, directory_next)}</a> })}
             </nav>
         }
@@ -221,11 +221,11 @@ fn RoomList(rooms: Vec<RoomSummary>) -> impl IntoView {
                     view! {
                         <li class="rounded-xl border border-slate-200 p-4 hover:border-indigo-400 dark:border-slate-800">
                             <a href=href class="text-lg font-semibold hover:underline">
-                                {room.name}
+                                <bdi>{room.name}</bdi>
                             </a>
-                            <p class="mt-1 line-clamp-2 text-sm text-slate-600 dark:text-slate-400">{room.description}</p>
+                            <p class="mt-1 line-clamp-2 text-sm text-slate-600 dark:text-slate-400" dir="auto">{room.description}</p>
                             <p class="mt-3 flex gap-3 text-xs text-slate-500 dark:text-slate-400">
-                                <span>{t!(i18n, directory_members, count)}</span>
+                                <span>{t!(i18n, directory_members, count = move || count)}</span>
                                 <span>
                                     {t!(i18n, directory_last_activity)} " "
                                     <LocalTime at=room.last_activity_at />
@@ -249,14 +249,14 @@ pub fn LocalTime(at: UnixMillis) -> impl IntoView {
     let text = RwSignal::new(iso.replace('T', " ")[..16].to_owned() + " UTC");
     #[cfg(feature = "hydrate")]
     {
-        let i18n = crate::language::provide_island_i18n();
         Effect::new(move |_| {
-            let locale = i18n.get_locale();
+            // The page's language, as the server wrote it on `<html lang>`.
+            let locale = document().document_element().map(|html| html.get_attribute("lang").unwrap_or_default()).unwrap_or_default();
             let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.0 as f64));
             let options = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
             let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
-            let formatted = date.to_locale_string(locale.as_str(), &options);
+            let formatted = date.to_locale_string(&locale, &options);
             text.set(formatted.as_string().unwrap_or_default());
         });
     }

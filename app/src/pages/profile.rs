@@ -47,7 +47,7 @@ pub fn ProfilePage() -> impl IntoView {
                         <NoIndex />
                         <section class="mx-auto flex max-w-md flex-col items-center gap-3 py-10 text-center">
                             <img src=profile.avatar_url alt="" width="96" height="96" class="h-24 w-24 rounded-full bg-slate-200" />
-                            <h1 class="text-2xl font-bold">{profile.display_name}</h1>
+                            <h1 class="text-2xl font-bold" dir="auto">{profile.display_name}</h1>
                             <p class="text-slate-600 dark:text-slate-400">"@" {profile.username}</p>
                             {profile.member_since.map(|at| view! {
                                 <p class="text-sm text-slate-500">{t!(i18n, profile_member_since)} " " <LocalTime at /></p>

@@ -151,6 +151,8 @@ fn ArchiveDay(data: ArchiveData) -> impl IntoView {
         })
     };
     let by_seq = messages.into_iter().map(|m| (m.seq, m)).collect();
+    // The rows are the conversation island's, which says its words this way.
+    crate::phrases::PhraseBook::provide(crate::phrases::Phrases::for_reader());
     view! {
         <Title text=title.clone() />
         <Meta name="description" content=description.clone() />
@@ -161,10 +163,10 @@ fn ArchiveDay(data: ArchiveData) -> impl IntoView {
         <article aria-labelledby="archive-title" class="mx-auto flex max-w-3xl flex-col gap-4">
             <header class="border-b border-slate-200 pb-3 dark:border-slate-800">
                 <p class="text-sm">
-                    <a href=format!("/r/{}", room.slug) class="text-indigo-700 underline dark:text-indigo-300">"← " {room.name.clone()}</a>
+                    <a href=format!("/r/{}", room.slug) class="text-indigo-700 underline dark:text-indigo-300"><span aria-hidden="true" class="inline-block rtl:-scale-x-100">"←"</span> " " <bdi>{room.name.clone()}</bdi></a>
                 </p>
                 <h1 id="archive-title" class="mt-1 text-2xl font-bold tracking-tight">
-                    {room.name.clone()} " · " <time datetime=day.clone()>{day.clone()}</time>
+                    <bdi>{room.name.clone()}</bdi> " · " <time datetime=day.clone()>{day.clone()}</time>
                 </h1>
                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{t!(i18n, archive_explained)}</p>
             </header>

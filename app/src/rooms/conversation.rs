@@ -26,9 +26,10 @@ use super::{
 };
 use crate::{
     auth::urlencode,
-    error::{AppError, error_text, field_or_error_text, input_error_text},
+    error::AppError,
     i18n::*,
     pages::{LocalTime, page_or_error},
+    phrases::{Counted, Phrase, PhraseBook, Phrases},
     seo::{IndexableTags, NoIndex},
 };
 
@@ -91,6 +92,7 @@ pub fn RoomPage() -> impl IntoView {
                                     my_rooms
                                     editing
                                     post_refused
+                                    phrases=Phrases::for_reader()
                                 >
                                     <RoomHeader room=header latest_day />
                                 </Conversation>
@@ -140,9 +142,11 @@ fn Conversation(
     my_rooms: Vec<MyRoom>,
     editing: Option<OpenEdit>,
     post_refused: Option<AppError>,
+    /// Every word it shows, in the reader's language.
+    phrases: Phrases,
     children: Children,
 ) -> impl IntoView {
-    crate::language::provide_island_i18n();
+    PhraseBook::provide(phrases);
     let signed_in = viewer.is_some();
     let has_rooms = !my_rooms.is_empty();
     let timeline = Timeline::new(room.id, messages, has_older, viewer);
@@ -164,17 +168,17 @@ fn Conversation(
 
 /// The rooms the person belongs to, with unread counts and mentions.
 fn sidebar(current: RoomId, signed_in: bool) -> impl IntoView {
-    let i18n = use_i18n();
+    let say = PhraseBook::expect();
     let timeline = expect_context::<Timeline>();
     view! {
-        <nav aria-label=tu_string!(i18n, room_list_label) class="order-last lg:order-first">
+        <nav aria-label=say.get(Phrase::RoomListLabel) class="order-last lg:order-first">
             <div class="mb-2 flex items-center justify-between">
                 <h2 class="text-sm font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400">
-                    {tu_string!(i18n, room_list_title)}
+                    {say.get(Phrase::RoomListTitle)}
                 </h2>
                 {signed_in.then(|| view! {
                     <a href="/rooms/new" class="text-sm font-medium text-indigo-700 underline dark:text-indigo-300">
-                        {tu_string!(i18n, room_new_short)}
+                        {say.get(Phrase::RoomNewShort)}
                     </a>
                 })}
             </div>
@@ -195,13 +199,13 @@ fn sidebar(current: RoomId, signed_in: bool) -> impl IntoView {
                                         data-mentioned=mentioned.to_string()
                                         class="flex items-center justify-between gap-2 rounded-md px-2 py-1.5 text-sm hover:bg-slate-100 aria-[current=page]:bg-indigo-50 aria-[current=page]:font-semibold data-[mentioned=true]:font-semibold dark:hover:bg-slate-800 dark:aria-[current=page]:bg-indigo-950"
                                     >
-                                        <span class="truncate">{room.name}</span>
+                                        <span class="truncate" dir="auto">{room.name}</span>
                                         {(unread > 0).then(|| view! {
                                             <span
                                                 class="rounded-full bg-slate-200 px-2 text-xs font-semibold text-slate-800 data-[mentioned=true]:bg-amber-400 data-[mentioned=true]:text-amber-950 dark:bg-slate-700 dark:text-slate-100"
                                                 data-mentioned=mentioned.to_string()
                                                 data-testid="unread"
-                                                title=tu_string!(i18n, room_unread, count = unread)
+                                                title=say.count(Counted::RoomUnread, u64::try_from(unread).unwrap_or_default())
                                             >
                                                 {if mentioned { format!("@ {unread}") } else { unread.to_string() }}
                                             </span>
@@ -224,9 +228,9 @@ fn RoomHeader(room: RoomInfo, latest_day: Option<String>) -> impl IntoView {
     view! {
         <header class="mb-2 flex flex-wrap items-start justify-between gap-3 border-b border-slate-200 pb-3 dark:border-slate-800">
             <div class="min-w-0">
-                <h1 id="room-title" class="text-2xl font-bold tracking-tight">{room.name.clone()}</h1>
+                <h1 id="room-title" class="text-2xl font-bold tracking-tight" dir="auto">{room.name.clone()}</h1>
                 {(!room.description.is_empty()).then(|| view! {
-                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{room.description.clone()}</p>
+                    <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" dir="auto">{room.description.clone()}</p>
                 })}
                 <p class="mt-1 flex flex-wrap gap-x-3 text-xs text-slate-500 dark:text-slate-400">
                     <span>
@@ -267,7 +271,7 @@ fn RoomHeader(room: RoomInfo, latest_day: Option<String>) -> impl IntoView {
 /// Who of the members is here and how the live connection is doing: shown
 /// once the page runs (without JavaScript there is no live state).
 fn live_status(is_member: bool, socket_live: bool) -> impl IntoView {
-    let i18n = use_i18n();
+    let say = PhraseBook::expect();
     let timeline = expect_context::<Timeline>();
     let mounted = RwSignal::new(false);
     Effect::new(move |_| mounted.set(true));
@@ -278,8 +282,8 @@ fn live_status(is_member: bool, socket_live: bool) -> impl IntoView {
                     {move || {
                         timeline.online.with(|people| {
                             (!people.is_empty()).then(|| {
-                                let names = people.iter().map(|p| p.display_name.as_str()).collect::<Vec<_>>().join(", ");
-                                format!("{}: {names}", tu_string!(i18n, room_online, count = people.len()))
+                                let names = people.iter().map(|p| isolate(&p.display_name)).collect::<Vec<_>>().join(", ");
+                                format!("{}: {names}", say.count(Counted::RoomOnline, people.len() as u64))
                             })
                         })
                     }}
@@ -291,7 +295,7 @@ fn live_status(is_member: bool, socket_live: bool) -> impl IntoView {
 }
 
 fn connection_state() -> impl IntoView {
-    let i18n = use_i18n();
+    let say = PhraseBook::expect();
     let timeline = expect_context::<Timeline>();
     view! {
         <span role="status" data-testid="connection" data-state=move || match timeline.connection.get() {
@@ -300,9 +304,9 @@ fn connection_state() -> impl IntoView {
             Connection::Retrying(_) => "retrying",
         }>
             {move || match timeline.connection.get() {
-                Connection::Live => format!("● {}", tu_string!(i18n, connection_live)),
-                Connection::Connecting => format!("○ {}", tu_string!(i18n, connection_connecting)),
-                Connection::Retrying(seconds) => format!("○ {}", tu_string!(i18n, connection_retrying, seconds)),
+                Connection::Live => format!("● {}", say.get(Phrase::ConnectionLive)),
+                Connection::Connecting => format!("○ {}", say.get(Phrase::ConnectionConnecting)),
+                Connection::Retrying(seconds) => format!("○ {}", say.count(Counted::ConnectionRetrying, seconds.into())),
             }}
         </span>
     }
@@ -340,7 +344,7 @@ pub(super) fn rows(messages: &std::collections::BTreeMap<tchatche_core::ids::Seq
 }
 
 fn message_list(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: Option<OpenEdit>) -> impl IntoView {
-    let i18n = use_i18n();
+    let say = PhraseBook::expect();
     let timeline = expect_context::<Timeline>();
     let list = NodeRef::<html::Div>::new();
     let older = NodeRef::<html::A>::new();
@@ -435,18 +439,18 @@ fn message_list(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: O
                                         load_older();
                                     }
                                 >
-                                    {tu_string!(i18n, room_older)}
+                                    {say.get(Phrase::RoomOlder)}
                                 </a>
                             }
                         })
                 }}
             </p>
             {move || timeline.messages.with(|m| m.is_empty()).then(|| view! {
-                <p class="px-3 py-8 text-center text-slate-500 dark:text-slate-400" data-testid="no-messages">{tu_string!(i18n, room_empty)}</p>
+                <p class="px-3 py-8 text-center text-slate-500 dark:text-slate-400" data-testid="no-messages">{say.get(Phrase::RoomEmpty)}</p>
             })}
             // A live region: screen readers announce new messages. (`log`
             // is not a role a list may take, hence the wrapper.)
-            <div role="log" aria-label=tu_string!(i18n, room_messages_label)>
+            <div role="log" aria-label=say.get(Phrase::RoomMessagesLabel)>
                 <ol class="flex flex-col">
                     <For
                         each=move || timeline.messages.with(rows)
@@ -467,7 +471,7 @@ fn message_list(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: O
         </div>
         {(!latest).then(|| view! {
             <p class="mt-2 text-center text-sm">
-                <a href=format!("/r/{}#latest", room.slug) class="text-indigo-700 underline dark:text-indigo-300">{tu_string!(i18n, room_jump_latest)}</a>
+                <a href=format!("/r/{}#latest", room.slug) class="text-indigo-700 underline dark:text-indigo-300">{say.get(Phrase::RoomJumpLatest)}</a>
             </p>
         })}
     }
@@ -485,7 +489,7 @@ pub(super) fn MessageRow(
     #[prop(optional_no_strip)]
     editing: Option<OpenEdit>,
 ) -> impl IntoView {
-    let i18n = use_i18n();
+    let say = PhraseBook::expect();
     let message = row.message;
     let own = message.author.as_ref().map(|a| &a.username) == viewer.as_ref() && viewer.is_some();
     let mentioned = viewer.as_ref().is_some_and(|me| message.mentions.iter().any(|m| m.eq_ignore_ascii_case(me)));
@@ -496,7 +500,7 @@ pub(super) fn MessageRow(
     let editing = move || own && open.get();
     let (name, avatar) = match &message.author {
         Some(author) => (author.display_name.clone(), crate::auth::avatar_url(&author.username, None)),
-        None => (tu_string!(i18n, deleted_account).to_owned(), "/favicon.svg".to_owned()),
+        None => (say.get(Phrase::DeletedAccount), "/favicon.svg".to_owned()),
     };
     let body = message.body.clone();
     let html = message.html.clone();
@@ -514,24 +518,24 @@ pub(super) fn MessageRow(
             <div class="min-w-0 flex-1">
                 {row.first_of_group.then(|| view! {
                     <p class="flex items-baseline gap-2">
-                        <span class="font-semibold">{name.clone()}</span>
+                        <bdi class="font-semibold">{name.clone()}</bdi>
                         <span class="text-xs text-slate-500 dark:text-slate-400"><LocalTime at=message.created_at /></span>
                     </p>
                 })}
                 {if message.deleted {
-                    view! { <p class="text-sm italic text-slate-500 dark:text-slate-400" data-testid="tombstone">{tu_string!(i18n, message_deleted)}</p> }.into_any()
+                    view! { <p class="text-sm italic text-slate-500 dark:text-slate-400" data-testid="tombstone">{say.get(Phrase::MessageDeleted)}</p> }.into_any()
                 } else {
                     (move || {
                         if editing() {
                             edit_form(message.room_id, message.id, body.clone(), open, refused.clone()).into_any()
                         } else {
-                            view! { <div class="message-body break-words" inner_html=html.clone()></div> }.into_any()
+                            view! { <div class="message-body break-words" dir="auto" inner_html=html.clone()></div> }.into_any()
                         }
                     })
                         .into_any()
                 }}
                 {(message.edited_at.is_some() && !message.deleted).then(|| view! {
-                    <span class="text-xs text-slate-500 dark:text-slate-400" data-testid="edited">{tu_string!(i18n, message_edited)}</span>
+                    <span class="text-xs text-slate-500 dark:text-slate-400" data-testid="edited">{say.get(Phrase::MessageEdited)}</span>
                 })}
                 {(own && !message.deleted).then(|| message_actions(message.room_id, message.id, open))}
             </div>
@@ -540,7 +544,7 @@ pub(super) fn MessageRow(
 }
 
 fn message_actions(room: RoomId, id: MessageId, open: RwSignal<bool>) -> impl IntoView {
-    let i18n = use_i18n();
+    let say = PhraseBook::expect();
     let refused = RwSignal::new(None::<String>);
     // Hydrated, the deletion reaches this page over the socket like anyone
     // else's; without JavaScript the form posts and the server sends the
@@ -548,7 +552,7 @@ fn message_actions(room: RoomId, id: MessageId, open: RwSignal<bool>) -> impl In
     let delete = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         leptos::task::spawn_local(async move {
-            refused.set(delete_message(room, id).await.err().map(|error| error_text(&error)));
+            refused.set(delete_message(room, id).await.err().map(|error| say.error(&error)));
         });
     };
     view! {
@@ -562,12 +566,12 @@ fn message_actions(room: RoomId, id: MessageId, open: RwSignal<bool>) -> impl In
                     open.set(true);
                 }
             >
-                {tu_string!(i18n, message_edit)}
+                {say.get(Phrase::MessageEdit)}
             </a>
             <form method="post" action=DeleteMessage::PATH on:submit=delete>
                 <input type="hidden" name="room" value=room.0 />
                 <input type="hidden" name="id" value=id.to_string() />
-                <button type="submit" class="underline" data-testid="delete-message">{tu_string!(i18n, message_delete)}</button>
+                <button type="submit" class="underline" data-testid="delete-message">{say.get(Phrase::MessageDelete)}</button>
             </form>
             {move || refused.get().map(|text| view! { <span role="alert" class="text-red-700 dark:text-red-400">{text}</span> })}
         </div>
@@ -575,9 +579,9 @@ fn message_actions(room: RoomId, id: MessageId, open: RwSignal<bool>) -> impl In
 }
 
 fn edit_form(room: RoomId, id: MessageId, body: String, open: RwSignal<bool>, refused: Option<AppError>) -> impl IntoView {
-    let i18n = use_i18n();
+    let say = PhraseBook::expect();
     let textarea = NodeRef::<html::Textarea>::new();
-    let error = RwSignal::new(refused.as_ref().map(|refusal| field_or_error_text(refusal, "body")));
+    let error = RwSignal::new(refused.as_ref().map(|refusal| say.field_or_error(refusal, "body")));
     // A refused edit comes back with the text as it was sent.
     let body = refused.and_then(|refusal| refusal.kept("body")).unwrap_or(body);
     let close = move || {
@@ -588,13 +592,13 @@ fn edit_form(room: RoomId, id: MessageId, body: String, open: RwSignal<bool>, re
         ev.prevent_default();
         let Some(text) = textarea.get_untracked().map(|t| t.value()) else { return };
         if let Err(problem) = MessageBody::parse(&text) {
-            error.set(Some(input_error_text(problem)));
+            error.set(Some(say.input_error(problem)));
             return;
         }
         leptos::task::spawn_local(async move {
             match edit_message(room, id, text).await {
                 Ok(()) => close(),
-                Err(refusal) => error.set(Some(field_or_error_text(&refusal, "body"))),
+                Err(refusal) => error.set(Some(say.field_or_error(&refusal, "body"))),
             }
         });
     };
@@ -602,7 +606,7 @@ fn edit_form(room: RoomId, id: MessageId, body: String, open: RwSignal<bool>, re
         <form method="post" action=EditMessage::PATH class="flex flex-col gap-2" on:submit=save>
             <input type="hidden" name="room" value=room.0 />
             <input type="hidden" name="id" value=id.to_string() />
-            <label for=format!("edit-{id}") class="sr-only">{tu_string!(i18n, message_edit)}</label>
+            <label for=format!("edit-{id}") class="sr-only">{say.get(Phrase::MessageEdit)}</label>
             <textarea
                 id=format!("edit-{id}")
                 node_ref=textarea
@@ -615,7 +619,7 @@ fn edit_form(room: RoomId, id: MessageId, body: String, open: RwSignal<bool>, re
             </textarea>
             <p class="text-sm text-red-700 dark:text-red-400" role="alert">{move || error.get()}</p>
             <div class="flex gap-2">
-                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1 text-sm font-semibold text-white">{tu_string!(i18n, settings_save)}</button>
+                <button type="submit" class="rounded-md bg-indigo-600 px-3 py-1 text-sm font-semibold text-white">{say.get(Phrase::MessageSave)}</button>
                 // `?` keeps the path and drops the query (`?edit=`).
                 <a
                     href=format!("?#m-{id}")
@@ -625,7 +629,7 @@ fn edit_form(room: RoomId, id: MessageId, body: String, open: RwSignal<bool>, re
                         close();
                     }
                 >
-                    {tu_string!(i18n, message_cancel)}
+                    {say.get(Phrase::MessageCancel)}
                 </a>
             </div>
         </form>
@@ -649,7 +653,7 @@ fn forget_edit_link() {
 
 /// A message this tab sent: shown at once, confirmed or failed with a retry.
 fn pending_row(pending: PendingPost) -> impl IntoView {
-    let i18n = use_i18n();
+    let say = PhraseBook::expect();
     let timeline = expect_context::<Timeline>();
     let failed = pending.failed.clone();
     let is_failed = failed.is_some();
@@ -661,19 +665,19 @@ fn pending_row(pending: PendingPost) -> impl IntoView {
             <div class="min-w-0 flex-1">
                 <p class="whitespace-pre-wrap break-words text-slate-500 dark:text-slate-400">{body}</p>
                 {match failed {
-                    None => view! { <span class="text-xs text-slate-500">{tu_string!(i18n, message_sending)}</span> }.into_any(),
+                    None => view! { <span class="text-xs text-slate-500">{say.get(Phrase::MessageSending)}</span> }.into_any(),
                     Some(reason) => {
-                        let reason = field_or_error_text(&reason, "body");
+                        let reason = say.field_or_error(&reason, "body");
                         view! {
                             <p class="text-xs text-red-700 dark:text-red-400" role="alert">
-                                {tu_string!(i18n, message_failed)} " " {reason} " "
+                                {say.get(Phrase::MessageFailed)} " " {reason} " "
                                 <button
                                     type="button"
                                     class="underline"
                                     data-testid="retry"
                                     on:click=move |_| send(timeline, id, retry_body.clone())
                                 >
-                                    {tu_string!(i18n, message_retry)}
+                                    {say.get(Phrase::MessageRetry)}
                                 </button>
                             </p>
                         }
@@ -706,11 +710,11 @@ fn send(timeline: Timeline, id: MessageId, body: String) {
 }
 
 fn composer(room: RoomId, next_id: MessageId, socket: Option<Socket>, refused: Option<AppError>) -> impl IntoView {
-    let i18n = use_i18n();
+    let say = PhraseBook::expect();
     let timeline = expect_context::<Timeline>();
     // Without JavaScript, a refused post comes back here with its error and text.
     let kept = refused.as_ref().and_then(|refusal| refusal.kept("body")).unwrap_or_default();
-    let error = RwSignal::new(refused.as_ref().map(|refusal| field_or_error_text(refusal, "body")));
+    let error = RwSignal::new(refused.as_ref().map(|refusal| say.field_or_error(refusal, "body")));
     let textarea = NodeRef::<html::Textarea>::new();
     let last_typing = StoredValue::new(0.0f64);
 
@@ -719,7 +723,7 @@ fn composer(room: RoomId, next_id: MessageId, socket: Option<Socket>, refused: O
         let Some(input) = textarea.get_untracked() else { return };
         let text = input.value();
         match MessageBody::parse(&text) {
-            Err(problem) => error.set(Some(input_error_text(problem))),
+            Err(problem) => error.set(Some(say.input_error(problem))),
             Ok(_) => {
                 error.set(None);
                 input.set_value("");
@@ -750,7 +754,7 @@ fn composer(room: RoomId, next_id: MessageId, socket: Option<Socket>, refused: O
         <form method="post" action=PostMessage::PATH class="mt-3 flex flex-col gap-2" on:submit=submit data-testid="composer">
             <input type="hidden" name="room" value=room.0 />
             <input type="hidden" name="id" value=next_id.to_string() />
-            <label for="composer" class="sr-only">{tu_string!(i18n, composer_label)}</label>
+            <label for="composer" class="sr-only">{say.get(Phrase::ComposerLabel)}</label>
             <div class="flex items-end gap-2">
                 <textarea
                     id="composer"
@@ -759,7 +763,7 @@ fn composer(room: RoomId, next_id: MessageId, socket: Option<Socket>, refused: O
                     rows="2"
                     required
                     maxlength=MessageBody::MAX
-                    placeholder=tu_string!(i18n, composer_placeholder)
+                    placeholder=say.get(Phrase::ComposerPlaceholder)
                     on:input=on_input
                     on:keydown=on_keydown
                     class="min-h-12 flex-1 resize-y rounded-md border border-slate-300 bg-white px-3 py-2 dark:border-slate-700 dark:bg-slate-900"
@@ -767,15 +771,21 @@ fn composer(room: RoomId, next_id: MessageId, socket: Option<Socket>, refused: O
                     {kept}
                 </textarea>
                 <button type="submit" class="rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white hover:bg-indigo-500">
-                    {tu_string!(i18n, composer_send)}
+                    {say.get(Phrase::ComposerSend)}
                 </button>
             </div>
             <p class="min-h-5 text-sm text-red-700 dark:text-red-400" role="alert" data-testid="composer-error">
                 {move || error.get()}
             </p>
-            <p class="text-xs text-slate-500 dark:text-slate-400">{tu_string!(i18n, composer_hint)}</p>
+            <p class="text-xs text-slate-500 dark:text-slate-400">{say.get(Phrase::ComposerHint)}</p>
         </form>
     }
+}
+
+/// A name set apart from the text around it (what `<bdi>` does for an
+/// element), so a Hebrew name in an English list keeps its place.
+fn isolate(name: &str) -> String {
+    format!("\u{2068}{name}\u{2069}")
 }
 
 fn now_ms() -> f64 {
@@ -790,13 +800,13 @@ fn now_ms() -> f64 {
 }
 
 fn typing_line() -> impl IntoView {
-    let i18n = use_i18n();
+    let say = PhraseBook::expect();
     let timeline = expect_context::<Timeline>();
     view! {
         <p class="mt-1 min-h-5 text-sm italic text-slate-500 dark:text-slate-400" aria-live="polite" data-testid="typing">
             {move || {
-                let names: Vec<String> = timeline.typing.get().into_iter().map(|(who, _)| who.display_name).collect();
-                (!names.is_empty()).then(|| tu_string!(i18n, room_typing, names = names.join(", ")).to_string())
+                let names: Vec<String> = timeline.typing.get().into_iter().map(|(who, _)| isolate(&who.display_name)).collect();
+                (!names.is_empty()).then(|| say.typing(&names.join(", ")))
             }}
         </p>
     }

@@ -163,7 +163,7 @@ pub fn InvitePage() -> impl IntoView {
                             <section class="mx-auto max-w-md rounded-2xl border border-slate-200 p-8 text-center dark:border-slate-800">
                                 <h1 class="text-2xl font-bold">{t!(i18n, invite_title)}</h1>
                                 <p class="mt-3 text-slate-600 dark:text-slate-400">{t!(i18n, invite_body)}</p>
-                                <p class="mt-2 text-lg font-semibold">{name}</p>
+                                <p class="mt-2 text-lg font-semibold" dir="auto">{name}</p>
                                 <ActionForm action attr:class="mt-6">
                                     <input type="hidden" name="token" value=token() />
                                     <SubmitButton label=move || t_string!(i18n, invite_accept) pending=action.pending() />

@@ -148,7 +148,7 @@ pub fn RoomSettingsPage() -> impl IntoView {
                     <div class="mx-auto flex max-w-2xl flex-col gap-6">
                         <p>
                             <a href=format!("/r/{}", room.slug) class="text-sm text-indigo-700 underline dark:text-indigo-300">
-                                "← " {room.name.clone()}
+                                <span aria-hidden="true" class="inline-block rtl:-scale-x-100">"←"</span> " " <bdi>{room.name.clone()}</bdi>
                             </a>
                         </p>
                         <h1 class="text-3xl font-bold tracking-tight">{t!(i18n, room_settings_title)}</h1>
