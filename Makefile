@@ -38,7 +38,8 @@ dev: tools
 test:
 	@scripts/install-tools.sh --browser
 	@scripts/check-services.sh
-	cargo test $(SERVER_CRATES) --features tchatche-core/test-support,app/ssr
+	# No doctests (there are none): rustdoc would compile every crate once more.
+	cargo test $(SERVER_CRATES) --lib --bins --tests --features tchatche-core/test-support,app/ssr
 	cargo leptos build --release   # also compiles the frontend crate for wasm32
 	node scripts/wasm-budget.mjs    # the browser bundle stays within 200,000 B brotli
 	cd end2end && npm test
