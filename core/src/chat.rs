@@ -29,6 +29,14 @@ async fn rendered(store: &Store, body: &MessageBody) -> Result<(String, Vec<Stri
     Ok(render(body.as_str(), &known))
 }
 
+/// The language a message is written in: detected when the text says it
+/// clearly, else the author's interface language, else unknown.
+fn language_of(body: &MessageBody, author: &User) -> Option<String> {
+    crate::languages::detect(body.as_str())
+        .or_else(|| author.locale.as_deref().and_then(crate::languages::base_of))
+        .map(str::to_owned)
+}
+
 /// Posts a message under the client's `id` (retrying with the same id is
 /// safe: one message). Answered once the message is durable.
 pub async fn post(store: &Store, bus: &Bus, room: RoomId, by: &User, id: MessageId, raw: &str) -> Result<MessageView> {
@@ -46,6 +54,8 @@ pub async fn post(store: &Store, bus: &Bus, room: RoomId, by: &User, id: Message
         created_at: UnixMillis::now(),
         edited_at: None,
         deleted: false,
+        lang: language_of(&body, by),
+        translation: None,
     };
     bus.submit(store, message, DraftKind::Post).await
 }
@@ -72,6 +82,7 @@ pub async fn edit(store: &Store, bus: &Bus, room: RoomId, by: &User, id: Message
         return Err(Error::NotFound("message"));
     }
     let (html, mentions) = rendered(store, &body).await?;
+    message.lang = language_of(&body, by);
     message.body = body.as_str().to_owned();
     message.html = html;
     message.mentions = mentions;
@@ -89,6 +100,7 @@ pub async fn delete(store: &Store, bus: &Bus, room: RoomId, by: &User, id: Messa
     }
     message.body.clear();
     message.html.clear();
+    message.lang = None;
     message.mentions.clear();
     message.deleted = true;
     message.edited_at = Some(UnixMillis::now());

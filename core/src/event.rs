@@ -27,6 +27,24 @@ pub struct MessageView {
     pub created_at: UnixMillis,
     pub edited_at: Option<UnixMillis>,
     pub deleted: bool,
+    /// The language it is written in (ISO 639-1), when detection was sure
+    /// or the author's interface language said it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// Its machine translation for the reader at hand: filled in for each
+    /// reader on pages and sockets, never stored with the message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub translation: Option<Translation>,
+}
+
+/// A message's text in another language, made by the translation engine
+/// from one version of it and sanitized like any message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Translation {
+    pub lang: String,
+    /// The message version it translates: shown only while it is current.
+    pub version: Seq,
+    pub html: String,
 }
 
 /// Who wrote a message, as shown beside it.
@@ -53,13 +71,18 @@ pub enum RoomEvent {
     /// Events may have been lost on the way to this process (a Redis
     /// reconnect, a lagging receiver): subscribers reload from storage.
     Resync(RoomId),
+    /// A message's translation was stored (sent to readers of its language).
+    Translated { room_id: RoomId, message_id: MessageId, translation: Translation },
 }
 
 impl RoomEvent {
     pub fn room_id(&self) -> RoomId {
         match self {
             Self::Message(message) => message.room_id,
-            Self::Typing { room_id, .. } | Self::Presence { room_id, .. } | Self::Resync(room_id) => *room_id,
+            Self::Typing { room_id, .. }
+            | Self::Presence { room_id, .. }
+            | Self::Resync(room_id)
+            | Self::Translated { room_id, .. } => *room_id,
         }
     }
 }

@@ -7,6 +7,8 @@
 //! - [`input`]: the vocabulary of input errors, translated by the app.
 //! - [`event`]: what travels from the server to browsers over the socket.
 //! - [`room`], [`user`], [`message`]: validated inputs and shared views of each domain.
+//! - [`languages`]: the languages of messages, their detection (server), and
+//!   how each person wants them translated.
 //! - `config` (server): the typed configuration from the environment.
 //! - `access` (server): who may read or post in a room, and changes of access.
 //! - `sessions` (server): signed-in sessions and where they are kept.
@@ -14,12 +16,15 @@
 //! - `store` (server): SQLite or PostgreSQL through sqlx.
 //! - `bus` (server): room fan-out and the durable queue, in-process or Redis.
 //! - `chat` (server): posting, editing, deleting, history and catch-up.
+//! - `translation` (server): who wants which translation, and the jobs the
+//!   worker's translator takes.
 //! - `password` (server): argon2id hashing; `limits` (server): rate limits.
 //! - `process` (server): logging and signal handling of every binary.
 
 pub mod event;
 pub mod ids;
 pub mod input;
+pub mod languages;
 pub mod message;
 pub mod room;
 pub mod user;

@@ -206,6 +206,8 @@ pub fn draft(room: &Room, author: &User, body: &str) -> MessageView {
         created_at: UnixMillis::now(),
         edited_at: None,
         deleted: false,
+        lang: None,
+        translation: None,
     }
 }
 

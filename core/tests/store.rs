@@ -114,7 +114,7 @@ backend_tests! {
 
         // The room is not indexable yet: nothing for the sitemap.
         assert!(env.store.indexable_pages().await.unwrap().is_empty());
-        let changes = RoomChanges { name: "diary", description: "", visibility: Visibility::Public, indexable: true };
+        let changes = RoomChanges { name: "diary", description: "", visibility: Visibility::Public, indexable: true, translate_private: false };
         env.store.update_room(room.id, &changes).await.unwrap();
         let edit_at = at(UtcDay(day.0 + 7), 8);
         let mut edited = messages[0].clone();
@@ -198,6 +198,79 @@ backend_tests! {
         let versions: Vec<(i64, i64, bool)> = changed.iter().map(|m| (m.seq.0, m.version.0, m.deleted)).collect();
         assert_eq!(versions, [(2, 2, false), (1, 3, true)]);
         assert!(env.store.messages_changed_after(room.id, Seq(3), 100).await.unwrap().is_empty());
+    }
+
+    /// A translation is of one version: written only while that version is
+    /// the message's, read only while it still is, gone with a deletion;
+    /// writing it again changes nothing.
+    async fn translations_follow_the_message_version(env: TestEnv) {
+        let owner = env.user("owner").await;
+        let room = env.room("babel", &owner).await;
+        let mut message = stamped(draft(&room, &owner, "The house is red"), 1);
+        message.lang = Some("en".into());
+        env.store.upsert_messages(std::slice::from_ref(&message)).await.unwrap();
+        assert_eq!(env.store.message_by_id(message.id).await.unwrap().unwrap().lang.as_deref(), Some("en"));
+
+        assert!(env.store.put_translation(message.id, Seq(1), "es", "<p>La casa es roja</p>").await.unwrap());
+        assert!(!env.store.put_translation(message.id, Seq(1), "es", "<p>La casa es roja</p>").await.unwrap(), "idempotent");
+        assert!(!env.store.put_translation(message.id, Seq(9), "fr", "<p>?</p>").await.unwrap(), "no such version");
+        let found = env.store.translations(&[message.id], "es").await.unwrap();
+        assert_eq!(found[&message.id].html, "<p>La casa es roja</p>");
+        assert!(env.store.translations(&[message.id], "fr").await.unwrap().is_empty());
+
+        // Edited: the old translation is hidden until the new one comes.
+        let mut edited = message.clone();
+        edited.version = Seq(2);
+        edited.body = "The house is blue".into();
+        env.store.upsert_messages(&[edited.clone()]).await.unwrap();
+        assert!(env.store.translations(&[message.id], "es").await.unwrap().is_empty(), "a translation of an older version");
+        assert!(!env.store.put_translation(message.id, Seq(1), "es", "<p>late</p>").await.unwrap(), "a late old translation");
+        assert!(env.store.put_translation(message.id, Seq(2), "es", "<p>La casa es azul</p>").await.unwrap());
+        assert_eq!(env.store.translations(&[message.id], "es").await.unwrap()[&message.id].version, Seq(2));
+
+        // Deleted: no translation stays, and none can be written.
+        let mut deleted = edited.clone();
+        deleted.version = Seq(3);
+        deleted.deleted = true;
+        deleted.body.clear();
+        env.store.upsert_messages(&[deleted]).await.unwrap();
+        assert!(env.store.translations(&[message.id], "es").await.unwrap().is_empty());
+        assert!(!env.store.put_translation(message.id, Seq(3), "es", "<p>x</p>").await.unwrap());
+        let rows = env.store.translatable_since(UnixMillis(0), 10).await.unwrap();
+        assert!(rows.is_empty(), "a deleted message is not translated: {rows:?}");
+    }
+
+    /// A room's translation readers are its members who chose "always",
+    /// each with the languages they read anyway; private rooms are
+    /// translated only when their owner says so.
+    async fn room_readers_and_translatable_messages(env: TestEnv) {
+        use tchatche_core::languages::TranslateMode;
+        let owner = env.user("owner").await;
+        let room = env.room("babel", &owner).await;
+        let spanish = env.user("spanish").await;
+        let french = env.user("french").await;
+        for user in [&spanish, &french] {
+            env.store.join_room(room.id, user.id).await.unwrap();
+        }
+        env.store.set_translation_preferences(spanish.id, "es", TranslateMode::Always, &[]).await.unwrap();
+        env.store.set_translation_preferences(french.id, "fr", TranslateMode::Always, &["en"]).await.unwrap();
+        env.store.set_translation_preferences(owner.id, "de", TranslateMode::Ask, &[]).await.unwrap();
+        let readers = env.store.room_readers(room.id).await.unwrap();
+        assert_eq!(readers.targets("en"), vec!["es"]);
+        assert_eq!(readers.targets("es"), vec!["fr"]);
+        let user = env.store.user_by_id(french.id).await.unwrap().unwrap();
+        assert_eq!((user.translate_mode, user.known_languages.as_str()), (TranslateMode::Always, "en"));
+
+        let mut message = stamped(draft(&room, &owner, "The house is red"), 1);
+        message.lang = Some("en".into());
+        env.store.upsert_messages(std::slice::from_ref(&message)).await.unwrap();
+        assert_eq!(env.store.translatable_since(UnixMillis(0), 10).await.unwrap().len(), 1);
+        let private = RoomChanges { name: "babel", description: "", visibility: Visibility::Private, indexable: false, translate_private: false };
+        env.store.update_room(room.id, &private).await.unwrap();
+        assert!(env.store.translatable_since(UnixMillis(0), 10).await.unwrap().is_empty(), "private, not allowed");
+        env.store.update_room(room.id, &RoomChanges { translate_private: true, ..private }).await.unwrap();
+        assert!(env.store.room_by_id(room.id).await.unwrap().unwrap().may_be_translated());
+        assert_eq!(env.store.translatable_since(UnixMillis(0), 10).await.unwrap().len(), 1, "its owner allowed it");
     }
 
     /// An unknown room has no counter to continue from.

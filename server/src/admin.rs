@@ -211,7 +211,7 @@ async fn seed_room(store: &Store, slug: &str, count: u32, days: u32) -> anyhow::
             store.create_room(&new).await?
         }
     };
-    let changes = RoomChanges { name: &room.name, description: &room.description, visibility: Visibility::Public, indexable: true };
+    let changes = RoomChanges { name: &room.name, description: &room.description, visibility: Visibility::Public, indexable: true, translate_private: false };
     store.update_room(room.id, &changes).await?;
 
     let author = Author { id: demo.id, username: demo.username.clone(), display_name: demo.display_name.clone() };
@@ -235,6 +235,8 @@ async fn seed_room(store: &Store, slug: &str, count: u32, days: u32) -> anyhow::
                 created_at: UnixMillis(now - span + span * i / i64::from(count.max(1))),
                 edited_at: None,
                 deleted: false,
+                lang: None,
+                translation: None,
             }
         })
         .collect();

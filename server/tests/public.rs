@@ -106,6 +106,8 @@ async fn write_past(store: &Store, room: RoomId, author: &str, days_ago: &[i64])
                 created_at: UnixMillis(now - days * DAY_MS),
                 edited_at: None,
                 deleted: false,
+                lang: None,
+                translation: None,
             }
         })
         .collect();

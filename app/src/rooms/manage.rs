@@ -54,8 +54,9 @@ pub async fn load_room_settings(slug: String) -> Result<RoomSettings, AppError> 
     Ok(RoomSettings { room: access::info(&overview, Some(&viewer), true), invites })
 }
 
-/// Saves the settings form. `indexable` is the checkbox (sent only when
-/// ticked); it has no effect on a private room.
+/// Saves the settings form. `indexable` and `translate` are checkboxes
+/// (sent only when ticked); `indexable` has no effect on a private room,
+/// `translate` none on a public one (public rooms are translated).
 #[server(endpoint = "update_room")]
 pub async fn update_room(
     slug: String,
@@ -63,16 +64,19 @@ pub async fn update_room(
     description: String,
     visibility: String,
     indexable: Option<String>,
+    translate: Option<String>,
 ) -> Result<(), AppError> {
     use tchatche_core::{input::InputError, store::RoomChanges};
     let (room, _) = access::owned_room(&slug).await?;
     let (name, description, visibility) = access::room_fields(&name, &description, &visibility)?;
-    let indexable = match indexable.as_deref() {
-        None => false,
-        Some("on" | "true") => true,
-        Some(_) => return Err(with_status(AppError::invalid("indexable", InputError::Malformed))),
+    let checkbox = |field: &'static str, value: Option<String>| match value.as_deref() {
+        None => Ok(false),
+        Some("on" | "true") => Ok(true),
+        Some(_) => Err(with_status(AppError::invalid(field, InputError::Malformed))),
     };
-    let changes = RoomChanges { name: name.as_str(), description: description.as_str(), visibility, indexable };
+    let indexable = checkbox("indexable", indexable)?;
+    let translate_private = checkbox("translate", translate)?;
+    let changes = RoomChanges { name: name.as_str(), description: description.as_str(), visibility, indexable, translate_private };
     let state = app_state();
     state.store.update_room(room.id, &changes).await?;
     // Made private: its readers who are not members lose it.
@@ -179,6 +183,14 @@ pub fn RoomSettingsPage() -> impl IntoView {
                                         <strong>{t!(i18n, room_indexable)}</strong>
                                         " — "
                                         {t!(i18n, room_indexable_explained)}
+                                    </span>
+                                </label>
+                                <label class="flex items-start gap-2 text-sm">
+                                    <input type="checkbox" name="translate" checked=room.translate_private class="mt-1" data-testid="translate-private" />
+                                    <span>
+                                        <strong>{t!(i18n, room_translation)}</strong>
+                                        " — "
+                                        {t!(i18n, room_translation_explained)}
                                     </span>
                                 </label>
                                 <FormAlert result=update_result />

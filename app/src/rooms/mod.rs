@@ -35,6 +35,8 @@ pub struct RoomInfo {
     pub description: String,
     pub visibility: Visibility,
     pub indexable: bool,
+    /// A private room whose owner lets the translation engine read it.
+    pub translate_private: bool,
     pub member_count: i64,
     pub is_owner: bool,
     pub is_member: bool,
@@ -172,6 +174,7 @@ pub(crate) mod access {
             description: room.description.clone(),
             visibility: room.visibility,
             indexable: room.indexable,
+            translate_private: room.translate_private,
             member_count: overview.member_count,
             is_owner: viewer.is_some_and(|v| room.owner_id == Some(v.id)),
             is_member: member,

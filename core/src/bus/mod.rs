@@ -20,6 +20,7 @@ mod fanout;
 mod local;
 mod presence;
 mod redis;
+mod translation_jobs;
 
 use std::sync::Arc;
 
@@ -27,6 +28,7 @@ pub use fanout::{FannedOut, ROOM_CHANNEL_CAPACITY, Received, RoomSubscription};
 use fanout::RoomFanout;
 pub use local::LocalConsumer;
 pub use redis::{DeadLetter, MAX_DELIVERIES, RedisConsumer};
+pub use translation_jobs::{JobReceipt, TranslationConsumer, TranslationJob};
 
 use crate::{
     Error, Result,
@@ -55,6 +57,8 @@ struct Inner {
     fanout: Arc<RoomFanout>,
     transport: Transport,
     presence: presence::LocalPresence,
+    /// The translator's queue when it runs in this process.
+    translation_jobs: translation_jobs::LocalJobs,
 }
 
 enum Transport {
@@ -83,7 +87,8 @@ impl Bus {
 
     fn with_transport(fanout: Arc<RoomFanout>, transport: impl FnOnce(&RoomFanout) -> Transport) -> Self {
         let transport = transport(&fanout);
-        Self { inner: Arc::new(Inner { fanout, transport, presence: Default::default() }) }
+        let translation_jobs = translation_jobs::LocalJobs::new();
+        Self { inner: Arc::new(Inner { fanout, transport, presence: Default::default(), translation_jobs }) }
     }
 
     pub fn is_redis(&self) -> bool {
@@ -215,6 +220,26 @@ impl Bus {
         match &self.inner.transport {
             Transport::Local(queue) => Ok(QueueConsumer::Local(queue.consumer(self.inner.fanout.clone())?)),
             Transport::Redis(transport) => Ok(QueueConsumer::Redis(transport.consumer(name).await?)),
+        }
+    }
+
+    /// Queues a stored message version for the translator.
+    pub async fn queue_translation(&self, job: &TranslationJob) -> Result<()> {
+        match &self.inner.transport {
+            Transport::Local(_) => {
+                self.inner.translation_jobs.queue(job.clone());
+                Ok(())
+            }
+            Transport::Redis(transport) => translation_jobs::queue_on_redis(transport.pool(), transport.prefix(), job).await,
+        }
+    }
+
+    /// The translator's end of its queue. In-process there is one; on
+    /// Redis, each translator names its own.
+    pub async fn translation_consumer(&self, name: &str) -> Result<TranslationConsumer> {
+        match &self.inner.transport {
+            Transport::Local(_) => self.inner.translation_jobs.consumer(),
+            Transport::Redis(transport) => translation_jobs::redis_consumer(transport.url(), transport.prefix(), name).await,
         }
     }
 

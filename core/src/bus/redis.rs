@@ -176,6 +176,18 @@ impl RedisTransport {
         })
     }
 
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub(crate) fn url(&self) -> &url::Url {
+        &self.url
+    }
+
+    pub(crate) fn prefix(&self) -> &str {
+        &self.keys.prefix
+    }
+
     /// Makes sure this process is subscribed to the room's channel.
     pub(crate) async fn listen(&self, room: RoomId) -> Result<()> {
         let mut listening = self.listening.lock().await;

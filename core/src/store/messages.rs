@@ -35,6 +35,7 @@ struct MessageRow {
     created_at: UnixMillis,
     edited_at: Option<UnixMillis>,
     deleted_at: Option<UnixMillis>,
+    lang: Option<String>,
 }
 
 impl From<MessageRow> for MessageView {
@@ -55,15 +56,17 @@ impl From<MessageRow> for MessageView {
             created_at: row.created_at,
             edited_at: row.edited_at,
             deleted: row.deleted_at.is_some(),
+            lang: row.lang,
+            translation: None,
         }
     }
 }
 
 const SELECT_MESSAGES: &str = "SELECT m.id, m.room_id, m.seq, m.version, m.author_id, u.username, u.display_name,
-            m.body, m.html, m.mentions, m.created_at, m.edited_at, m.deleted_at
+            m.body, m.html, m.mentions, m.created_at, m.edited_at, m.deleted_at, m.lang
      FROM messages m LEFT JOIN users u ON u.id = m.author_id";
 
-/// Rows per multi-row INSERT: 11 parameters each stays far below SQLite's
+/// Rows per multi-row INSERT: 12 parameters each stays far below SQLite's
 /// 32,766 bound parameters (and PostgreSQL's 65,535, for the archive days).
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -80,11 +83,11 @@ trait InsertMessageRows {
 /// deletion): newer versions win, `seq` and `created_at` never change.
 const ON_CONFLICT_NEWER_VERSION: &str = " ON CONFLICT (id) DO UPDATE SET version = excluded.version, body = excluded.body,
       html = excluded.html, mentions = excluded.mentions, edited_at = excluded.edited_at,
-      deleted_at = excluded.deleted_at
+      deleted_at = excluded.deleted_at, lang = excluded.lang
       WHERE messages.version < excluded.version";
 
 const INSERT_MESSAGES: &str =
-    "INSERT INTO messages (id, room_id, seq, version, author_id, body, html, mentions, created_at, edited_at, deleted_at) ";
+    "INSERT INTO messages (id, room_id, seq, version, author_id, body, html, mentions, created_at, edited_at, deleted_at, lang) ";
 
 fn deleted_at(m: &MessageView) -> Option<UnixMillis> {
     m.deleted.then(|| m.edited_at.unwrap_or(m.created_at))
@@ -95,7 +98,7 @@ impl InsertMessageRows for sqlx::Transaction<'_, sqlx::Postgres> {
         let column = |f: fn(&MessageView) -> i64| rows.iter().map(|m| f(m)).collect::<Vec<i64>>();
         let sql = format!(
             "{INSERT_MESSAGES} SELECT * FROM UNNEST($1::uuid[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], \
-             $6::text[], $7::text[], $8::text[], $9::int8[], $10::int8[], $11::int8[]) {ON_CONFLICT_NEWER_VERSION}"
+             $6::text[], $7::text[], $8::text[], $9::int8[], $10::int8[], $11::int8[], $12::text[]) {ON_CONFLICT_NEWER_VERSION}"
         );
         sqlx::query(&sql)
             .bind(rows.iter().map(|m| m.id.0).collect::<Vec<uuid::Uuid>>())
@@ -109,6 +112,7 @@ impl InsertMessageRows for sqlx::Transaction<'_, sqlx::Postgres> {
             .bind(column(|m| m.created_at.0))
             .bind(rows.iter().map(|m| m.edited_at.map(|t| t.0)).collect::<Vec<Option<i64>>>())
             .bind(rows.iter().map(|m| deleted_at(m).map(|t| t.0)).collect::<Vec<Option<i64>>>())
+            .bind(rows.iter().map(|m| m.lang.as_deref()).collect::<Vec<Option<&str>>>())
             .execute(&mut **self)
             .await?;
         Ok(())
@@ -130,7 +134,8 @@ impl InsertMessageRows for sqlx::Transaction<'_, sqlx::Sqlite> {
                     .push_bind(m.mentions.join(" "))
                     .push_bind(m.created_at)
                     .push_bind(m.edited_at)
-                    .push_bind(deleted_at(m));
+                    .push_bind(deleted_at(m))
+                    .push_bind(m.lang.as_deref());
             });
             insert.push(ON_CONFLICT_NEWER_VERSION);
             insert.build().execute(&mut **self).await?;
@@ -176,8 +181,20 @@ impl Store {
         }
         let days: Vec<((RoomId, UtcDay), UnixMillis)> = days.into_iter().collect();
 
+        // A deleted message keeps no translation of its words.
+        let deleted: Vec<MessageId> = rows.iter().filter(|m| m.deleted).map(|m| m.id).collect();
+
         in_transaction!(self, tx => {
             tx.insert_message_rows(&rows).await?;
+            for chunk in deleted.chunks(ROWS_PER_STATEMENT) {
+                let mut delete = QueryBuilder::new("DELETE FROM message_translations WHERE message_id IN (");
+                let mut ids = delete.separated(", ");
+                for id in chunk {
+                    ids.push_bind(*id);
+                }
+                delete.push(")");
+                delete.build().execute(&mut *tx).await?;
+            }
             for (room_id, (seq, activity)) in &rooms {
                 sqlx::query(
                     "UPDATE rooms SET

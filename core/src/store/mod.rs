@@ -9,6 +9,7 @@ mod access;
 mod messages;
 mod rooms;
 mod sessions;
+mod translations;
 mod users;
 
 use std::{str::FromStr, time::Duration};
@@ -25,6 +26,7 @@ pub use rooms::{
     Visibility,
 };
 pub use sessions::StoredSession;
+pub use translations::{RoomReaders, Untranslated};
 pub use users::{Avatar, NewUser, Role, User, fnv1a};
 
 use crate::{Result, config::DatabaseUrl};

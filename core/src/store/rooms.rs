@@ -23,6 +23,17 @@ pub struct Room {
     pub last_seq: Seq,
     pub last_activity_at: UnixMillis,
     pub created_at: UnixMillis,
+    /// A private room's messages go to the translation engine only when
+    /// its owner turned this on.
+    pub translate_private: bool,
+}
+
+impl Room {
+    /// Whether its messages may be sent to the translation engine: public
+    /// rooms may, private ones when their owner said so.
+    pub fn may_be_translated(&self) -> bool {
+        self.visibility == Visibility::Public || self.translate_private
+    }
 }
 
 /// A validated room to create.
@@ -42,6 +53,7 @@ pub struct RoomChanges<'a> {
     pub description: &'a str,
     pub visibility: Visibility,
     pub indexable: bool,
+    pub translate_private: bool,
 }
 
 /// A page of the sitemap: a room (`day` is `None`) or one of its archive days.
@@ -67,7 +79,7 @@ pub struct RoomOverview {
 }
 
 const ROOM_COLUMNS: &str =
-    "id, slug, name, description, visibility, indexable, owner_id, last_seq, last_activity_at, created_at";
+    "id, slug, name, description, visibility, indexable, owner_id, last_seq, last_activity_at, created_at, translate_private";
 
 impl Store {
     /// Creates a room owned (and joined) by its creator.
@@ -234,7 +246,7 @@ impl Store {
     /// engines may index it (its slug stays). A private room is never
     /// indexable, whatever `indexable` says.
     pub async fn update_room(&self, id: RoomId, changes: &RoomChanges<'_>) -> Result<()> {
-        let sql = "UPDATE rooms SET name = $2, description = $3, visibility = $4, indexable = $5 WHERE id = $1";
+        let sql = "UPDATE rooms SET name = $2, description = $3, visibility = $4, indexable = $5, translate_private = $6 WHERE id = $1";
         let indexable = changes.indexable && changes.visibility == Visibility::Public;
         let done = on_pool!(self, pool => sqlx::query(sql)
             .bind(id)
@@ -242,6 +254,7 @@ impl Store {
             .bind(changes.description)
             .bind(changes.visibility.as_str())
             .bind(indexable)
+            .bind(changes.translate_private)
             .execute(pool)
             .await?
             .rows_affected());

@@ -28,6 +28,11 @@ pub struct User {
     pub theme: Option<String>,
     /// The avatar's ETag, when one was uploaded (versions its URL).
     pub avatar_version: Option<String>,
+    /// How they read messages in other languages.
+    #[sqlx(try_from = "String")]
+    pub translate_mode: crate::languages::TranslateMode,
+    /// Languages they read without translation (ISO 639-1, space-separated).
+    pub known_languages: String,
 }
 
 /// A validated sign-up, with the password already hashed.
@@ -47,7 +52,7 @@ pub struct Avatar {
 }
 
 const SELECT_USERS: &str = "SELECT u.id, u.username, u.display_name, u.role, u.created_at, u.session_key, u.disabled,
-            u.locale, u.theme, a.etag AS avatar_version
+            u.locale, u.theme, a.etag AS avatar_version, u.translate_mode, u.known_languages
      FROM users u LEFT JOIN avatars a ON a.user_id = u.id";
 
 fn taken_username(err: sqlx::Error) -> Error {
@@ -111,6 +116,21 @@ impl Store {
 
     pub async fn set_display_name(&self, id: UserId, name: &str) -> Result<()> {
         self.update_user(id, "UPDATE users SET display_name = $2 WHERE id = $1", name).await
+    }
+
+    /// How someone wants messages in other languages, and into which
+    /// language (their interface language, kept as their locale).
+    pub async fn set_translation_preferences(
+        &self,
+        id: UserId,
+        locale: &str,
+        mode: crate::languages::TranslateMode,
+        known: &[&str],
+    ) -> Result<()> {
+        let sql = "UPDATE users SET locale = $2, translate_mode = $3, known_languages = $4 WHERE id = $1";
+        let known = known.join(" ");
+        let done = on_pool!(self, pool => sqlx::query(sql).bind(id).bind(locale).bind(mode.as_str()).bind(&known).execute(pool).await?.rows_affected());
+        if done == 0 { Err(Error::NotFound("user")) } else { Ok(()) }
     }
 
     pub async fn set_preferences(&self, id: UserId, locale: Option<&str>, theme: Option<&str>) -> Result<()> {
