@@ -8,6 +8,7 @@ use std::{
     net::{IpAddr, SocketAddr},
     path::PathBuf,
     str::FromStr,
+    time::Duration,
 };
 
 use url::Url;
@@ -213,6 +214,54 @@ pub struct Config {
     /// Most live sockets one client address (IPv6: one /64) holds open in
     /// one server process.
     pub max_sockets_per_address: usize,
+    /// The machine-translation engine; `None` (the default) until an
+    /// administrator sets `TRANSLATE_ENGINE` and `TRANSLATE_URL`.
+    pub translation: Option<TranslationConfig>,
+}
+
+/// Which kind of translation server `TRANSLATE_URL` points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TranslationEngine {
+    /// Apertium's APy (`apertium-apy`, Debian packages with language pairs).
+    Apertium,
+    /// A LibreTranslate-compatible API (`/translate`, `/languages`).
+    LibreTranslate,
+}
+
+/// How messages are machine-translated. The engine receives message text:
+/// only public rooms' and consenting private rooms' messages are sent.
+#[derive(Clone)]
+pub struct TranslationConfig {
+    pub engine: TranslationEngine,
+    pub url: Url,
+    /// LibreTranslate's `api_key`, if the server wants one (a secret).
+    pub api_key: Option<String>,
+    /// The languages offered (ISO 639-1), within what the engine has.
+    pub languages: Vec<&'static str>,
+    /// Longest wait for one answer of the engine.
+    pub timeout: Duration,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Longer messages are not sent (their readers get the original).
+    pub max_chars: usize,
+    /// Characters sent per UTC day, across all languages; past it,
+    /// translation waits for the next day.
+    pub daily_chars: u64,
+}
+
+impl fmt::Debug for TranslationConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TranslationConfig")
+            .field("engine", &self.engine)
+            .field("url", &redacted(&self.url))
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("languages", &self.languages)
+            .field("timeout", &self.timeout)
+            .field("concurrency", &self.concurrency)
+            .field("max_chars", &self.max_chars)
+            .field("daily_chars", &self.daily_chars)
+            .finish()
+    }
 }
 
 impl fmt::Debug for Config {
@@ -230,6 +279,7 @@ impl fmt::Debug for Config {
             .field("worker_name", &self.worker_name)
             .field("max_connections", &self.max_connections)
             .field("max_sockets_per_address", &self.max_sockets_per_address)
+            .field("translation", &self.translation)
             .finish()
     }
 }
@@ -311,6 +361,39 @@ impl Config {
         let max_connections = parse_var(&get, "MAX_CONNECTIONS", "10000", whole(16, 1_000_000, "a whole number from 16 to 1000000"))?;
         let max_sockets_per_address =
             parse_var(&get, "MAX_SOCKETS_PER_ADDRESS", "100", whole(1, 1_000_000, "a whole number from 1 to 1000000"))?;
+        let translation = match get("TRANSLATE_ENGINE") {
+            None => None,
+            Some(engine) => {
+                let engine = parse_value("TRANSLATE_ENGINE", &engine, |v| match v {
+                    "apertium" => Ok(TranslationEngine::Apertium),
+                    "libretranslate" => Ok(TranslationEngine::LibreTranslate),
+                    _ => Err("apertium or libretranslate (unset: no translation)"),
+                })?;
+                let url = parse_var(&get, "TRANSLATE_URL", "", |v| {
+                    Url::parse(v)
+                        .ok()
+                        .filter(|url| matches!(url.scheme(), "http" | "https") && url.host_str().is_some())
+                        .ok_or("the engine's http(s) address, such as http://127.0.0.1:2737")
+                })?;
+                let languages = parse_var(&get, "TRANSLATE_LANGUAGES", &crate::languages::SUPPORTED.join(" "), |v| {
+                    let languages = crate::languages::parse_known(v);
+                    if languages.len() >= 2 { Ok(languages) } else { Err("two or more of: en fr de es pt it nl pl ru el tr ar he zh ja ko") }
+                })?;
+                Some(TranslationConfig {
+                    engine,
+                    url,
+                    api_key: get("TRANSLATE_API_KEY"),
+                    languages,
+                    timeout: Duration::from_secs(
+                        parse_var(&get, "TRANSLATE_TIMEOUT_SECS", "10", whole(1, 120, "a whole number of seconds from 1 to 120"))? as u64,
+                    ),
+                    concurrency: parse_var(&get, "TRANSLATE_CONCURRENCY", "4", whole(1, 64, "a whole number from 1 to 64"))?,
+                    max_chars: parse_var(&get, "TRANSLATE_MAX_CHARS", "2000", whole(1, 100_000, "a whole number from 1 to 100000"))?,
+                    daily_chars: parse_var(&get, "TRANSLATE_DAILY_CHARS", "1000000", whole(1, usize::MAX, "a whole number above 0"))?
+                        as u64,
+                })
+            }
+        };
 
         Ok(Self {
             database_url,
@@ -325,6 +408,7 @@ impl Config {
             worker_name,
             max_connections,
             max_sockets_per_address,
+            translation,
         })
     }
 
@@ -419,6 +503,37 @@ mod tests {
         assert!(config.redis_url.is_some());
         assert!(!config.embedded_worker, "Redis mode uses the worker process by default");
         assert!(config.is_https());
+    }
+
+    #[test]
+    fn translation_is_off_until_an_engine_is_configured() {
+        assert!(config(&[]).unwrap().translation.is_none());
+        let on = config(&[
+            ("TRANSLATE_ENGINE", "libretranslate"),
+            ("TRANSLATE_URL", "http://127.0.0.1:5000"),
+            ("TRANSLATE_API_KEY", "secret"),
+            ("TRANSLATE_LANGUAGES", "en, es pt-BR"),
+        ])
+        .unwrap()
+        .translation
+        .unwrap();
+        assert_eq!((on.engine, on.languages.clone(), on.concurrency, on.max_chars), (TranslationEngine::LibreTranslate, vec!["en", "es", "pt"], 4, 2000));
+        assert!(!format!("{on:?}").contains("secret"), "the key stays out of logs");
+        for (var, value) in [
+            ("TRANSLATE_ENGINE", "google"),
+            ("TRANSLATE_URL", "ftp://x"),
+            ("TRANSLATE_LANGUAGES", "en"),
+            ("TRANSLATE_TIMEOUT_SECS", "0"),
+            ("TRANSLATE_CONCURRENCY", "65"),
+            ("TRANSLATE_DAILY_CHARS", "-1"),
+        ] {
+            let mut vars = vec![("TRANSLATE_ENGINE", "apertium"), ("TRANSLATE_URL", "http://127.0.0.1:2737")];
+            vars.retain(|(name, _)| *name != var);
+            vars.push((var, value));
+            assert_eq!(config(&vars).unwrap_err().var, var, "{var}={value}");
+        }
+        let missing_url = config(&[("TRANSLATE_ENGINE", "apertium")]).unwrap_err();
+        assert_eq!(missing_url.var, "TRANSLATE_URL");
     }
 
     #[test]

@@ -56,7 +56,7 @@ fn mention_at(text: &str, at: usize) -> Option<&str> {
 }
 
 #[cfg(feature = "server")]
-pub use render::render;
+pub use render::{render, sanitize};
 
 #[cfg(feature = "server")]
 mod render {
@@ -113,20 +113,26 @@ mod render {
         }
         let mut unsafe_html = String::new();
         html::push_html(&mut unsafe_html, events.into_iter());
-        let safe = ammonia::Builder::default()
+        let safe = sanitize(&unsafe_html);
+        let mentioned = mentioned
+            .into_iter()
+            .filter_map(|lower| known.iter().find(|n| n.eq_ignore_ascii_case(&lower)).cloned())
+            .collect();
+        (safe, mentioned)
+    }
+
+    /// What message HTML may hold, whoever wrote it (the markdown renderer,
+    /// or a translation engine given that HTML).
+    pub fn sanitize(html: &str) -> String {
+        ammonia::Builder::default()
             .tags(["p", "br", "strong", "em", "del", "code", "pre", "a", "ul", "ol", "li", "blockquote"].into())
             .tag_attributes([("a", ["href"].into())].into())
             .add_allowed_classes("a", ["mention"])
             .url_schemes(["http", "https", "mailto"].into())
             .url_relative(ammonia::UrlRelative::PassThrough)
             .link_rel(Some("nofollow noopener noreferrer ugc"))
-            .clean(&unsafe_html)
-            .to_string();
-        let mentioned = mentioned
-            .into_iter()
-            .filter_map(|lower| known.iter().find(|n| n.eq_ignore_ascii_case(&lower)).cloned())
-            .collect();
-        (safe, mentioned)
+            .clean(html)
+            .to_string()
     }
 
     /// Escapes a text run, turning bare URLs and known mentions into links.

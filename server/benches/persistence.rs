@@ -27,7 +27,7 @@ async fn embedded() {
     let author = env.user("writer").await;
     let room = env.room("persist", &author).await;
     let stop = CancellationToken::new();
-    let worker = tokio::spawn(worker::run_until_stopped(env.store.clone(), env.bus.clone(), "bench", stop.clone()));
+    let worker = tokio::spawn(worker::run_until_stopped(env.store.clone(), env.bus.clone(), "bench", &[], stop.clone()));
     let started = Instant::now();
     stream::iter(0..MESSAGES)
         .for_each_concurrent(1_000, |i| {
@@ -59,7 +59,7 @@ async fn scaled() {
         .await;
     let stop = CancellationToken::new();
     let started = Instant::now();
-    let worker = tokio::spawn(worker::run_until_stopped(env.store.clone(), env.bus.clone(), "bench", stop.clone()));
+    let worker = tokio::spawn(worker::run_until_stopped(env.store.clone(), env.bus.clone(), "bench", &[], stop.clone()));
     // Done when the room's counter, advanced in the same transaction as
     // the messages, reaches the last one. (Reading the pending hash here
     // instead would copy megabytes out of Redis every poll.)

@@ -142,11 +142,24 @@ pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
 /// lets the ones in flight finish, drains the embedded worker and closes
 /// connections.
 pub async fn run(state: AppState, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let translation = state.config.translation.clone().filter(|_| state.config.embedded_worker);
     let worker = state.config.embedded_worker.then(|| {
         let (store, bus, stop) = (state.store.clone(), state.bus.clone(), shutdown.clone());
         let name = state.config.worker_name.clone();
-        tokio::spawn(async move { worker::run_until_stopped(store, bus, &name, stop).await })
+        let languages = translation.as_ref().map(|t| t.languages.clone()).unwrap_or_default();
+        tokio::spawn(async move { worker::run_until_stopped(store, bus, &name, &languages, stop).await })
     });
+    // Beside the embedded worker: the translator (it stops with `shutdown`;
+    // what it has not translated, the next start's reconciliation finds).
+    if let Some(translation) = translation {
+        let (store, bus, stop) = (state.store.clone(), state.bus.clone(), shutdown.clone());
+        let name = state.config.worker_name.clone();
+        tokio::spawn(async move {
+            if let Err(err) = worker::translate::run_translator(store, bus, translation, &name, stop).await {
+                tracing::error!(%err, "the translator stopped");
+            }
+        });
+    }
 
     tokio::spawn(state.sessions.clone().delete_expired_forever());
     if !state.bus.is_redis() {

@@ -1,10 +1,14 @@
 //! The background pipeline of tchatche: takes message versions from the
-//! durable queue and stores them in batches.
+//! durable queue and stores them in batches; then, when an engine is
+//! configured, queues them for the translator ([`translate`]), which runs
+//! beside it and never holds up storage.
 //!
 //! In Redis mode this runs as the `tchatche-worker` binary (any number of
 //! replicas, each a consumer of the stream's group); in embedded mode the
 //! server runs the same loop as a task. Tests step it with
 //! [`try_process_next`].
+
+pub mod translate;
 
 use std::time::Duration;
 
@@ -38,6 +42,8 @@ pub struct Step {
     /// them now (down, read-only, full, slow): retried for as long as it
     /// takes, never counted against the messages.
     pub waiting: usize,
+    /// The versions stored, for the translator.
+    pub written: Vec<tchatche_core::event::MessageView>,
 }
 
 /// The worker as a process of its own (scaled mode): connects to the
@@ -50,15 +56,30 @@ pub async fn run_process(config: &Config, shutdown: CancellationToken) -> anyhow
         .await
         .context("connecting to the database")?;
     let bus = Bus::connect_redis(redis_url, &config.redis_prefix).await.context("connecting to Redis")?;
-    let result = run_until_stopped(store.clone(), bus.clone(), &config.worker_name, shutdown).await;
+    let languages = config.translation.as_ref().map(|t| t.languages.clone()).unwrap_or_default();
+    let translator = config.translation.clone().map(|translation| {
+        let (store, bus, name, shutdown) = (store.clone(), bus.clone(), config.worker_name.clone(), shutdown.clone());
+        tokio::spawn(async move { translate::run_translator(store, bus, translation, &name, shutdown).await })
+    });
+    let result = run_until_stopped(store.clone(), bus.clone(), &config.worker_name, &languages, shutdown).await;
+    if let Some(translator) = translator {
+        translator.await.context("the translator task")??;
+    }
     bus.shutdown().await;
     store.close().await;
     result
 }
 
 /// Runs until `shutdown` is cancelled (and, in-process, the queue is closed
-/// and drained).
-pub async fn run_until_stopped(store: Store, bus: Bus, name: &str, shutdown: CancellationToken) -> anyhow::Result<()> {
+/// and drained). Stored messages are queued for translation into
+/// `languages` (none: translation is off).
+pub async fn run_until_stopped(
+    store: Store,
+    bus: Bus,
+    name: &str,
+    languages: &[&'static str],
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let mut consumer = bus.consumer(name).await?;
     let in_process = !bus.is_redis();
     tracing::info!(name, in_process, "worker started");
@@ -94,6 +115,12 @@ pub async fn run_until_stopped(store: Store, bus: Bus, name: &str, shutdown: Can
             }
             Err(err) => Err(err),
         };
+        if let (Ok(step), false) = (&step, languages.is_empty()) {
+            if let Err(err) = translate::queue_stored(&store, &bus, languages, &step.written).await {
+                // The translator's reconciliation pass finds them again.
+                tracing::warn!(%err, "stored messages could not be queued for translation");
+            }
+        }
         match step {
             Ok(step) if step.failed == 0 && step.waiting == 0 => backoff = MIN_BACKOFF,
             Ok(_) => backoff = pause(backoff, &shutdown).await,
@@ -149,6 +176,7 @@ async fn settle(consumer: &mut QueueConsumer, store: &Store, batch: Batch, writt
     match written {
         Ok(()) => {
             step.stored = batch.len();
+            step.written.extend_from_slice(&batch.messages);
             consumer.committed(batch).await?;
         }
         Err(err) if !err.is_refused_content() => wait(consumer, batch, err, &mut step),
@@ -159,6 +187,7 @@ async fn settle(consumer: &mut QueueConsumer, store: &Store, batch: Batch, writt
                 match store.upsert_messages(&single.messages).await {
                     Ok(()) => {
                         step.stored += 1;
+                        step.written.extend_from_slice(&single.messages);
                         consumer.committed(single).await?;
                     }
                     Err(err) if err.is_refused_content() => refused(consumer, single, err, &mut step).await?,

@@ -20,7 +20,7 @@ struct RunningWorker {
 
 fn start_worker(env: &TestEnv) -> RunningWorker {
     let stop = CancellationToken::new();
-    let task = tokio::spawn(worker::run_until_stopped(env.store.clone(), env.bus.clone(), "test-worker", stop.clone()));
+    let task = tokio::spawn(worker::run_until_stopped(env.store.clone(), env.bus.clone(), "test-worker", &[], stop.clone()));
     RunningWorker { stop, task }
 }
 
