@@ -39,9 +39,24 @@ npm_install() {
 npm_install .
 npm_install end2end
 
-if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null; then
-  step "installing Debian's Chromium for the browser tests"
+# Debian packages, as root (through sudo when not root already).
+apt_install() {
+  local sudo_cmd
   sudo_cmd=$([ "$(id -u)" = 0 ] && echo "" || echo "sudo")
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium
+  $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+if [ "${1:-}" = "--browser" ] && ! command -v chromium >/dev/null; then
+  step "installing Debian's Chromium for the browser tests"
+  apt_install chromium
+fi
+
+# The translation tests run a real Apertium APy (worker/tests/common/apy.rs)
+# with the English-Spanish and French-Spanish pairs.
+APERTIUM_MODES=/usr/share/apertium/modes
+if [ "${1:-}" = "--browser" ] && { ! command -v apertium-apy >/dev/null \
+    || [ ! -f "$APERTIUM_MODES/eng-spa.mode" ] || [ ! -f "$APERTIUM_MODES/fr-es.mode" ]; }; then
+  step "installing Debian's Apertium APy and its en-es and fr-es pairs for the translation tests"
+  apt_install apertium apertium-apy apertium-eng-spa apertium-fr-es
 fi

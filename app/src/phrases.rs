@@ -100,6 +100,9 @@ phrase_tables! {
         ThemeSystem => theme_system,
         ThemeLight => theme_light,
         ThemeDark => theme_dark,
+        TranslationOriginal => translation_original,
+        TranslateMessage => translate_message,
+        TranslationPending => translation_pending,
     }
     counted {
         RoomUnread => room_unread,
@@ -173,6 +176,8 @@ pub struct Phrases {
     counted: Vec<Vec<(String, String)>>,
     /// "{names} typing…", with `{names}` left in.
     typing: String,
+    /// "Machine-translated from …", for each language a message may be in.
+    translated_from: Vec<(String, String)>,
 }
 
 impl Phrases {
@@ -200,6 +205,17 @@ impl Phrases {
             plain: Phrase::ALL.iter().map(|&phrase| plain_text(phrase)).collect(),
             counted,
             typing: tu_string!(i18n, room_typing, names = "{names}").to_string(),
+            translated_from: tchatche_core::languages::SUPPORTED
+                .iter()
+                .chain(["?"].iter())
+                .map(|&code| {
+                    let language = match code {
+                        "?" => tu_string!(i18n, language_unknown).to_string(),
+                        code => crate::rooms::autonym(code).to_owned(),
+                    };
+                    (code.to_owned(), tu_string!(i18n, translated_from, language).to_string())
+                })
+                .collect(),
             locale,
         }
     }
@@ -244,6 +260,12 @@ impl Phrases {
 
     pub fn typing(&self, names: &str) -> String {
         self.typing.replacen("{names}", names, 1)
+    }
+
+    /// "Machine-translated from …" for a message in `lang` (unknown: `None`).
+    pub fn translated_from(&self, lang: Option<&str>) -> String {
+        let code = lang.unwrap_or("?");
+        self.translated_from.iter().find(|(known, _)| known == code).map(|(_, label)| label.clone()).unwrap_or_default()
     }
 }
 
@@ -380,5 +402,9 @@ impl PhraseBook {
 
     pub fn typing(self, names: &str) -> String {
         self.0.with_value(|phrases| phrases.typing(names))
+    }
+
+    pub fn translated_from(self, lang: Option<&str>) -> String {
+        self.0.with_value(|phrases| phrases.translated_from(lang))
     }
 }

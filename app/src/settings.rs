@@ -4,7 +4,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use tchatche_core::user::{DisplayName, NewPassword};
+use tchatche_core::{
+    languages::TranslateMode,
+    user::{DisplayName, NewPassword},
+};
 
 use crate::{
     auth::{SignInFirst, Viewer, use_viewer},
@@ -85,6 +88,27 @@ pub async fn save_preferences(locale: String, theme: String) -> Result<(), AppEr
     Ok(())
 }
 
+/// How messages in other languages are shown: always translated into the
+/// interface language, on request, or never; and the languages read
+/// without translation (checkboxes: `known` comes once per ticked box).
+#[server(endpoint = "save_translation")]
+pub async fn save_translation(mode: String, #[server(default)] known: Vec<String>) -> Result<(), AppError> {
+    use tchatche_core::{
+        input::InputError,
+        languages::{SUPPORTED, TranslateMode, parse_known},
+    };
+    let user = session::require_user().await.map_err(with_status)?;
+    let mode = TranslateMode::parse(&mode).ok_or_else(|| with_status(AppError::invalid("mode", InputError::Malformed)))?;
+    if known.len() > SUPPORTED.len() || known.iter().any(|code| !SUPPORTED.contains(&code.as_str())) {
+        return Err(with_status(AppError::invalid("known", InputError::Malformed)));
+    }
+    let known = parse_known(&known.join(" "));
+    // Translations go into the interface language the person uses now.
+    let locale = use_i18n().get_locale_untracked();
+    app_state().store.set_translation_preferences(user.id, locale.as_str(), mode, &known).await?;
+    Ok(())
+}
+
 /// Deletes the account after checking its password. Its messages stay in
 /// their rooms, shown as from a deleted account; its avatar, memberships and
 /// sessions go.
@@ -127,6 +151,18 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
+/// Whether an administrator configured a translation engine.
+fn translation_configured() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        app_state().config.translation.is_some()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        true
+    }
+}
+
 #[component]
 fn Section<T: Fn() -> &'static str + Send + Sync + 'static>(title: T, id: &'static str, children: Children) -> impl IntoView {
     view! {
@@ -155,6 +191,8 @@ fn SettingsSections(viewer: Viewer) -> impl IntoView {
     let name_action = ServerAction::<UpdateDisplayName>::new();
     let password_action = ServerAction::<ChangePassword>::new();
     let preferences_action = ServerAction::<SavePreferences>::new();
+    let translation_action = ServerAction::<SaveTranslation>::new();
+    let translation_result: Outcome = translation_action.value().into();
     let delete_action = ServerAction::<DeleteAccount>::new();
     let name_result: Outcome = name_action.value().into();
     let password_result: Outcome = password_action.value().into();
@@ -279,6 +317,49 @@ fn SettingsSections(viewer: Viewer) -> impl IntoView {
                     <div class="flex items-center gap-3">
                         <SubmitButton label=move || t_string!(i18n, settings_save) pending=preferences_action.pending() />
                         <Saved result=preferences_result />
+                    </div>
+                </ActionForm>
+            </Section>
+
+            <Section title=move || t_string!(i18n, settings_translation) id="settings-translation">
+                {(!translation_configured()).then(|| view! {
+                    <p class="mb-3 text-sm text-slate-600 dark:text-slate-400" data-testid="translation-off">{t!(i18n, translation_not_configured)}</p>
+                })}
+                <ActionForm action=translation_action attr:class="flex flex-col gap-3">
+                    <fieldset class="flex flex-col gap-1">
+                        <legend class="mb-1 text-sm font-medium">{t!(i18n, translation_mode_label)}</legend>
+                        {[
+                            (TranslateMode::Always, t_string!(i18n, translation_mode_always)),
+                            (TranslateMode::Ask, t_string!(i18n, translation_mode_ask)),
+                            (TranslateMode::Never, t_string!(i18n, translation_mode_never)),
+                        ]
+                            .into_iter()
+                            .map(|(mode, label)| view! {
+                                <label class="flex items-center gap-2 text-sm">
+                                    <input type="radio" name="mode" value=mode.as_str() checked=viewer.translate_mode == mode data-testid=format!("translate-{}", mode.as_str()) />
+                                    {label}
+                                </label>
+                            })
+                            .collect_view()}
+                    </fieldset>
+                    <fieldset class="flex flex-col gap-1">
+                        <legend class="mb-1 text-sm font-medium">{t!(i18n, translation_known_label)}</legend>
+                        <div class="grid grid-cols-2 gap-1 sm:grid-cols-4">
+                            {tchatche_core::languages::SUPPORTED
+                                .iter()
+                                .map(|code| view! {
+                                    <label class="flex items-center gap-2 text-sm" lang=*code>
+                                        <input type="checkbox" name="known[]" value=*code checked=viewer.known_languages.iter().any(|k| k == code) />
+                                        {crate::rooms::autonym(code)}
+                                    </label>
+                                })
+                                .collect_view()}
+                        </div>
+                    </fieldset>
+                    <FormAlert result=translation_result />
+                    <div class="flex items-center gap-3">
+                        <SubmitButton label=move || t_string!(i18n, settings_save) pending=translation_action.pending() />
+                        <Saved result=translation_result />
                     </div>
                 </ActionForm>
             </Section>

@@ -9,6 +9,7 @@ pub const SUPPORTED: &[&str] = &["en", "fr", "de", "es", "pt", "it", "nl", "pl",
 
 /// Fewer letters than this and detection guesses: short chat lines ("ok",
 /// "lol") are right about 70 % of the time, sentences about 96 %.
+#[cfg(feature = "server")]
 const MIN_LETTERS: usize = 20;
 
 /// The base language of an interface language tag (`pt-BR` → `pt`), if it
@@ -120,6 +121,27 @@ impl TryFrom<String> for TranslateMode {
 
     fn try_from(value: String) -> Result<Self, Self::Error> {
         Self::parse(&value).ok_or(value)
+    }
+}
+
+/// How the person at hand reads a room: into which language, when, and
+/// what they read without help. Absent when nothing is translated for them
+/// (signed out, "never", no engine, or a private room that keeps its words).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reading {
+    /// Their interface language's base (ISO 639-1).
+    pub lang: String,
+    pub mode: TranslateMode,
+    pub known: Vec<String>,
+}
+
+impl Reading {
+    /// Whether this message is in a language they do not read.
+    pub fn needs(&self, message: &crate::event::MessageView) -> bool {
+        match &message.lang {
+            Some(lang) => !message.deleted && *lang != self.lang && !self.known.contains(lang),
+            None => false,
+        }
     }
 }
 

@@ -40,6 +40,8 @@ pub enum Scope {
     CreateInvite,
     /// Avatar uploads (each one decoded) by one person.
     Avatar,
+    /// Messages one person asks to translate (each may cost an engine call).
+    Translate,
 }
 
 /// `burst` events at once, then one more every `period`.
@@ -63,6 +65,7 @@ impl Scope {
             Self::CreateRoom => quota(10, 360),
             Self::CreateInvite => quota(20, 60),
             Self::Avatar => quota(5, 60),
+            Self::Translate => Quota { burst: 30, period: Duration::from_secs(2) },
         }
     }
 
@@ -78,6 +81,7 @@ impl Scope {
             Self::CreateRoom => "create-room",
             Self::CreateInvite => "create-invite",
             Self::Avatar => "avatar",
+            Self::Translate => "translate",
         }
     }
 }

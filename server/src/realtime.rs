@@ -625,6 +625,12 @@ impl Connection {
                     if followed.member { vec![Reply::Shared(shared)] } else { Vec::new() }
                 }
                 RoomEvent::Resync(_) => own(self.catch_up(room).await),
+                // Translations are for signed-in readers who take them (the
+                // page in the browser keeps those in its language).
+                RoomEvent::Translated { .. } => {
+                    let reads = self.viewer.as_ref().is_some_and(|v| v.translate_mode != tchatche_core::languages::TranslateMode::Never);
+                    if reads { vec![Reply::Shared(shared)] } else { Vec::new() }
+                }
             },
             // Events were dropped for this slow socket: fill the hole from storage.
             Received::Lagged(missed) => {

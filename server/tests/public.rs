@@ -441,7 +441,7 @@ backend_tests! {
     async fn sitemap_splits_large_archives(env: TestEnv) {
         let owner = env.user("owner").await;
         let room = env.room("ancient", &owner).await;
-        env.store.update_room(room.id, &tchatche_core::store::RoomChanges { name: "Ancient", description: "", visibility: Visibility::Public, indexable: true }).await.unwrap();
+        env.store.update_room(room.id, &tchatche_core::store::RoomChanges { name: "Ancient", description: "", visibility: Visibility::Public, indexable: true, translate_private: false }).await.unwrap();
         // 60,000 days with messages: 164 years of daily conversation.
         let fill = "INSERT INTO room_days (room_id, day, last_activity_at)
                     WITH RECURSIVE d(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM d WHERE n < 59999)

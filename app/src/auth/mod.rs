@@ -23,6 +23,9 @@ pub struct Viewer {
     pub role: Role,
     /// Changes whenever the avatar does, so browsers may cache it for long.
     pub avatar_url: String,
+    pub translate_mode: tchatche_core::languages::TranslateMode,
+    /// Languages they read without translation (ISO 639-1).
+    pub known_languages: Vec<String>,
 }
 
 /// The avatar address of a person; `version` busts caches after a change.
@@ -43,6 +46,8 @@ pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
         username: user.username,
         display_name: user.display_name,
         role: user.role,
+        translate_mode: user.translate_mode,
+        known_languages: tchatche_core::languages::parse_known(&user.known_languages).into_iter().map(str::to_owned).collect(),
     }))
 }
 

@@ -14,6 +14,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use tchatche_core::{
     event::{ClientFrame, MessageView},
     ids::{MessageId, RoomId},
+    languages::{Reading, TranslateMode},
     message::MessageBody,
     room::{MyRoom, Visibility},
 };
@@ -43,6 +44,7 @@ pub fn RoomPage() -> impl IntoView {
     let query = use_query_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let before = move || query.read().get("before").and_then(|b| b.parse::<i64>().ok());
+    let translate = move || query.read().get("translate");
     // Without JavaScript, an Edit link opens `?edit={id}` with its form, and
     // a refused post or edit comes back with the server's reason (leptos_axum
     // puts it in the address). Read here, on the server, so the island does
@@ -52,7 +54,7 @@ pub fn RoomPage() -> impl IntoView {
         refused: ServerAction::<EditMessage>::new().value().get_untracked().and_then(Result::err),
     });
     let post_refused = ServerAction::<PostMessage>::new().value().get_untracked().and_then(Result::err);
-    let data = Resource::new(move || (slug(), before()), |(slug, before)| room_page(slug, before));
+    let data = Resource::new(move || (slug(), before(), translate()), |(slug, before, translate)| room_page(slug, before, translate));
     // Created here, outside the Suspense: a resource created while a
     // Suspense renders its children can keep the server's stream open forever.
     let sidebar = Resource::new(|| (), |_| my_rooms());
@@ -63,7 +65,8 @@ pub fn RoomPage() -> impl IntoView {
                 Suspend::new(async move {
                     let my_rooms = sidebar.await.unwrap_or_default();
                     page_or_error(data.await, |data| {
-                        let RoomPageData { room, messages, has_older, latest, viewer, next_message_id, latest_day, seo } = data;
+                        let RoomPageData { room, messages, has_older, latest, viewer, next_message_id, latest_day, seo, reading, asked } =
+                            data;
                         let signed_in = viewer.is_some();
                         let slug = room.slug.clone();
                         let instead_of_composer = match (signed_in, room.is_member, next_message_id) {
@@ -92,6 +95,8 @@ pub fn RoomPage() -> impl IntoView {
                                     my_rooms
                                     editing
                                     post_refused
+                                    reading
+                                    asked
                                     phrases=Phrases::for_reader()
                                 >
                                     <RoomHeader room=header latest_day />
@@ -142,6 +147,10 @@ fn Conversation(
     my_rooms: Vec<MyRoom>,
     editing: Option<OpenEdit>,
     post_refused: Option<AppError>,
+    /// How the viewer reads translations, if at all.
+    reading: Option<Reading>,
+    /// The message an "ask" reader asked to translate (`?translate=`).
+    asked: Option<MessageId>,
     /// Every word it shows, in the reader's language.
     phrases: Phrases,
     children: Children,
@@ -150,6 +159,8 @@ fn Conversation(
     let signed_in = viewer.is_some();
     let has_rooms = !my_rooms.is_empty();
     let timeline = Timeline::new(room.id, messages, has_older, viewer);
+    timeline.reading.set_value(reading);
+    timeline.asked.update(|ids| ids.extend(asked));
     timeline.my_rooms.set(my_rooms);
     let other_rooms = Signal::derive(move || timeline.my_rooms.with(|rooms| rooms.iter().map(|r| r.id).collect()));
     let socket = if latest { Some(live::connect(timeline, other_rooms)) } else { None };
@@ -454,7 +465,7 @@ fn message_list(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: O
                 <ol class="flex flex-col">
                     <For
                         each=move || timeline.messages.with(rows)
-                        key=|row| (row.message.id, row.message.version, row.first_of_group)
+                        key=|row| (row.message.id, row.message.version, row.first_of_group, row.message.translation.is_some())
                         children=move |row| {
                             let editing = editing.clone().filter(|edit| edit.id == row.message.id);
                             view! { <MessageRow row viewer=viewer.clone() editing /> }
@@ -504,12 +515,21 @@ pub(super) fn MessageRow(
     };
     let body = message.body.clone();
     let html = message.html.clone();
+    let lang = message.lang.clone();
+    // Only a translation of the version shown; none in the archive (no timeline).
+    let timeline = use_context::<Timeline>();
+    let translation = message.translation.clone().filter(|t| t.version == message.version && !message.deleted);
+    let translated_from = say.translated_from(lang.as_deref());
+    let asked = timeline.is_some_and(|t| t.asked.with_untracked(|asked| asked.contains(&message.id)));
+    let ask = timeline.filter(|t| {
+        translation.is_none() && t.reading.with_value(|r| r.as_ref().is_some_and(|r| r.mode == TranslateMode::Ask && r.needs(&message)))
+    });
     view! {
         <li
             id=format!("m-{}", message.id)
             data-seq=message.seq.0
             data-mentioned=mentioned.to_string()
-            class="group flex gap-3 px-3 py-0.5 hover:bg-slate-50 data-[mentioned=true]:border-l-2 data-[mentioned=true]:border-amber-400 data-[mentioned=true]:bg-amber-50 dark:hover:bg-slate-900 dark:data-[mentioned=true]:bg-amber-950/40"
+            class="group flex gap-3 px-3 py-0.5 hover:bg-slate-50 data-[mentioned=true]:border-s-2 data-[mentioned=true]:border-amber-400 data-[mentioned=true]:bg-amber-50 dark:hover:bg-slate-900 dark:data-[mentioned=true]:bg-amber-950/40"
             class:mt-3=row.first_of_group
         >
             <div class="w-9 shrink-0">
@@ -528,8 +548,18 @@ pub(super) fn MessageRow(
                     (move || {
                         if editing() {
                             edit_form(message.room_id, message.id, body.clone(), open, refused.clone()).into_any()
+                        } else if let Some(translation) = translation.clone() {
+                            // Machine-translated, the original a click away (no JavaScript needed).
+                            view! {
+                                <div class="message-body break-words" dir="auto" lang=translation.lang inner_html=translation.html data-testid="translation"></div>
+                                <details class="text-xs text-slate-500 dark:text-slate-400">
+                                    <summary class="cursor-pointer">{translated_from.clone()} " · " {say.get(Phrase::TranslationOriginal)}</summary>
+                                    <div class="message-body break-words text-sm text-slate-700 dark:text-slate-300" dir="auto" lang=lang.clone() inner_html=html.clone() data-testid="original"></div>
+                                </details>
+                            }
+                                .into_any()
                         } else {
-                            view! { <div class="message-body break-words" dir="auto" inner_html=html.clone()></div> }.into_any()
+                            view! { <div class="message-body break-words" dir="auto" lang=lang.clone() inner_html=html.clone()></div> }.into_any()
                         }
                     })
                         .into_any()
@@ -538,8 +568,34 @@ pub(super) fn MessageRow(
                     <span class="text-xs text-slate-500 dark:text-slate-400" data-testid="edited">{say.get(Phrase::MessageEdited)}</span>
                 })}
                 {(own && !message.deleted).then(|| message_actions(message.room_id, message.id, open))}
+                {ask.map(|timeline| ask_translation(timeline, message.room_id, message.id, asked))}
             </div>
         </li>
+    }
+}
+
+/// An "ask" reader's Translate control, then "on its way" until the
+/// translation comes (live, or with the next page).
+fn ask_translation(timeline: Timeline, room: RoomId, id: MessageId, asked: bool) -> impl IntoView {
+    let say = PhraseBook::expect();
+    let waiting = RwSignal::new(asked);
+    let on_translated = move |found: Option<tchatche_core::event::Translation>| {
+        timeline.asked.update(|asked| asked.push(id));
+        match found {
+            Some(translation) => timeline.translated(id, translation),
+            None => waiting.set(true),
+        }
+    };
+    view! {
+        <div class="text-xs text-slate-500 dark:text-slate-400">
+            {move || {
+                if waiting.get() {
+                    view! { <span data-testid="translation-pending">{say.get(Phrase::TranslationPending)}</span> }.into_any()
+                } else {
+                    super::translation::translate_form(room, id, on_translated).into_any()
+                }
+            }}
+        </div>
     }
 }
 

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use tchatche_core::{
-    event::{Author, MessageView, RoomEvent, ServerFrame},
+    event::{Author, MessageView, RoomEvent, ServerFrame, Translation},
     ids::{MessageId, RoomId, Seq},
+    languages::{Reading, TranslateMode},
     room::MyRoom,
 };
 
@@ -43,6 +44,11 @@ pub struct Timeline {
     pub connection: RwSignal<Connection>,
     pub my_rooms: RwSignal<Vec<MyRoom>>,
     pub viewer: StoredValue<Option<String>>,
+    /// How the viewer reads translations, if at all.
+    pub reading: StoredValue<Option<Reading>>,
+    /// Messages an "ask" reader asked to translate: their translations are
+    /// shown when they come.
+    pub asked: RwSignal<Vec<MessageId>>,
 }
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -58,6 +64,8 @@ impl Timeline {
             connection: RwSignal::new(Connection::Connecting),
             my_rooms: RwSignal::new(Vec::new()),
             viewer: StoredValue::new(viewer),
+            reading: StoredValue::new(None),
+            asked: RwSignal::new(Vec::new()),
         }
     }
 
@@ -87,6 +95,25 @@ impl Timeline {
             }
         });
         self.pending.update(|pending| pending.retain(|p| p.id != id));
+    }
+
+    /// Shows a translation that came in, if this reader wants it: in their
+    /// language, of the version shown, and read "always" or asked for.
+    pub fn translated(&self, id: MessageId, translation: Translation) {
+        let wanted = self.reading.with_value(|reading| {
+            reading.as_ref().is_some_and(|reading| {
+                reading.lang == translation.lang
+                    && (reading.mode == TranslateMode::Always || self.asked.with_untracked(|asked| asked.contains(&id)))
+            })
+        });
+        if !wanted {
+            return;
+        }
+        self.messages.update(|messages| {
+            if let Some(message) = messages.values_mut().find(|m| m.id == id && m.version == translation.version) {
+                message.translation = Some(translation);
+            }
+        });
     }
 
     pub fn prepend(&self, older: Vec<MessageView>, has_older: bool) {
@@ -136,6 +163,9 @@ impl Timeline {
                 });
             }
             ServerFrame::Event(RoomEvent::Presence { room_id, online }) if room_id == self.room => self.online.set(online),
+            ServerFrame::Event(RoomEvent::Translated { room_id, message_id, translation }) if room_id == self.room => {
+                self.translated(message_id, translation);
+            }
             _ => {}
         }
     }

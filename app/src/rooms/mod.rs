@@ -9,11 +9,13 @@ mod conversation;
 mod forms;
 mod live;
 mod manage;
+mod translation;
 
 pub use archive::ArchivePage;
 pub use conversation::RoomPage;
 pub use forms::{InvitePage, NewRoomPage};
 pub use manage::RoomSettingsPage;
+pub use translation::autonym;
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
 use tchatche_core::{
@@ -61,6 +63,10 @@ pub struct RoomPageData {
     pub latest_day: Option<String>,
     /// Set when search engines may index this page.
     pub seo: Option<PageSeo>,
+    /// How the viewer reads translations here, if at all.
+    pub reading: Option<tchatche_core::languages::Reading>,
+    /// The message an "ask" reader asked to translate (`?translate=`).
+    pub asked: Option<MessageId>,
 }
 
 #[cfg(feature = "ssr")]
@@ -239,12 +245,18 @@ pub(crate) mod access {
 /// `before`. A member opening the latest page has read it (with JavaScript,
 /// the page also says so over the socket as messages arrive).
 #[server(endpoint = "room_page", input = GetUrl)]
-pub async fn room_page(slug: String, before: Option<i64>) -> Result<RoomPageData, AppError> {
+pub async fn room_page(slug: String, before: Option<i64>, translate: Option<String>) -> Result<RoomPageData, AppError> {
+    // `?translate={id}`: the message an "ask" reader asked for (no JavaScript).
+    let translate = translate.and_then(|id| uuid::Uuid::parse_str(&id).ok()).map(MessageId);
     use crate::state::app_state;
     let (overview, viewer, member) = access::visible_overview(&slug).await?;
     let room = &overview.room;
     let state = app_state();
-    let page = tchatche_core::chat::history(&state.store, &state.bus, room.id, before.map(tchatche_core::ids::Seq)).await?;
+    let mut page = tchatche_core::chat::history(&state.store, &state.bus, room.id, before.map(tchatche_core::ids::Seq)).await?;
+    let reading = translation::ssr::reading_of(viewer.as_ref(), room);
+    if let Some(reading) = &reading {
+        translation::ssr::attach(&mut page.messages, reading, translate).await?;
+    }
     access::cache_for(room, viewer.as_ref(), access::Freshness::Live);
     if let (Some(viewer), true, None, true) = (&viewer, member, before, access::is_own_navigation()) {
         if let Some(newest) = page.messages.last() {
@@ -254,7 +266,8 @@ pub async fn room_page(slug: String, before: Option<i64>) -> Result<RoomPageData
     // Older pages move as messages arrive: the archive's days are their
     // stable, indexable form.
     let seo = match before {
-        None if access::indexable(room) => {
+        // Search engines read originals: a page that may show translations is not theirs.
+        None if access::indexable(room) && reading.is_none() => {
             let url = format!("{}/r/{}", crate::seo::ssr::site_url(), room.slug);
             let json_ld =
                 crate::seo::ssr::discussion(room, overview.owner_name.as_deref(), &room.name, &url, &page.messages);
@@ -272,6 +285,8 @@ pub async fn room_page(slug: String, before: Option<i64>) -> Result<RoomPageData
         next_message_id: (member && before.is_none()).then(|| MessageId(uuid::Uuid::now_v7())),
         latest_day: overview.latest_day.map(|day| day.to_string()),
         seo,
+        reading,
+        asked: translate,
     })
 }
 
@@ -279,9 +294,12 @@ pub async fn room_page(slug: String, before: Option<i64>) -> Result<RoomPageData
 #[server(endpoint = "older_messages", input = GetUrl, output = JsonAnswer)]
 pub async fn older_messages(room: RoomId, before: i64) -> Result<(Vec<MessageView>, bool), AppError> {
     use crate::state::app_state;
-    let (room, _, _) = access::visible_room_by_id(room).await?;
+    let (room, viewer, _) = access::visible_room_by_id(room).await?;
     let state = app_state();
-    let page = tchatche_core::chat::history(&state.store, &state.bus, room.id, Some(tchatche_core::ids::Seq(before))).await?;
+    let mut page = tchatche_core::chat::history(&state.store, &state.bus, room.id, Some(tchatche_core::ids::Seq(before))).await?;
+    if let Some(reading) = translation::ssr::reading_of(viewer.as_ref(), &room) {
+        translation::ssr::attach(&mut page.messages, &reading, None).await?;
+    }
     Ok((page.messages, page.has_older))
 }
 

@@ -161,7 +161,7 @@ impl Engine {
                 let mut pairs = Vec::new();
                 for language in &languages {
                     let Some(from) = from_libretranslate_code(&language.code) else { continue };
-                    // Versions before 1.3 list no targets: every language
+                    // Older versions list no targets: every language
                     // translates into every other.
                     let targets: Vec<&str> = match &language.targets {
                         Some(targets) => targets.iter().map(String::as_str).collect(),
@@ -233,7 +233,7 @@ impl Engine {
         let headers = response.headers().clone();
         let body = response.bytes().await.map_err(|error| EngineError::Unavailable(describe(&error)))?;
         if status.is_success() {
-            return Ok(body.to_vec());
+            return Ok(body.into());
         }
         Err(classify(status, &headers, &body, SystemTime::now()))
     }
