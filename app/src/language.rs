@@ -72,6 +72,16 @@ pub fn resolve(headers: &http::HeaderMap) -> Locale {
     Locale::find_locale(&tags)
 }
 
+/// The language of the request at hand: the page's, while one renders;
+/// in a server function (no page), resolved from the request's headers.
+#[cfg(feature = "ssr")]
+pub fn request_locale() -> Locale {
+    if let Some(i18n) = use_context::<leptos_i18n::I18nContext<Locale>>() {
+        return i18n.get_locale_untracked();
+    }
+    use_context::<http::request::Parts>().map(|parts| resolve(&parts.headers)).unwrap_or_default()
+}
+
 /// One control: every language in its own name, and a button, so it works
 /// without JavaScript (and carries no code to the browser).
 #[component]

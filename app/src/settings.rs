@@ -104,7 +104,7 @@ pub async fn save_translation(mode: String, #[server(default)] known: Vec<String
     }
     let known = parse_known(&known.join(" "));
     // Translations go into the interface language the person uses now.
-    let locale = use_i18n().get_locale_untracked();
+    let locale = crate::language::request_locale();
     app_state().store.set_translation_preferences(user.id, locale.as_str(), mode, &known).await?;
     Ok(())
 }

@@ -29,17 +29,26 @@ async fn rendered(store: &Store, body: &MessageBody) -> Result<(String, Vec<Stri
     Ok(render(body.as_str(), &known))
 }
 
+/// Who writes, and in which interface language (a message's language when
+/// its text does not say it clearly).
+pub struct Writer<'a> {
+    pub user: &'a User,
+    /// The interface language of the request (an ISO 639-1 or interface tag).
+    pub interface: Option<&'a str>,
+}
+
 /// The language a message is written in: detected when the text says it
 /// clearly, else the author's interface language, else unknown.
-fn language_of(body: &MessageBody, author: &User) -> Option<String> {
+fn language_of(body: &MessageBody, writer: &Writer<'_>) -> Option<String> {
     crate::languages::detect(body.as_str())
-        .or_else(|| author.locale.as_deref().and_then(crate::languages::base_of))
+        .or_else(|| writer.interface.or(writer.user.locale.as_deref()).and_then(crate::languages::base_of))
         .map(str::to_owned)
 }
 
 /// Posts a message under the client's `id` (retrying with the same id is
 /// safe: one message). Answered once the message is durable.
-pub async fn post(store: &Store, bus: &Bus, room: RoomId, by: &User, id: MessageId, raw: &str) -> Result<MessageView> {
+pub async fn post(store: &Store, bus: &Bus, room: RoomId, writer: &Writer<'_>, id: MessageId, raw: &str) -> Result<MessageView> {
+    let by = writer.user;
     let body = MessageBody::parse(raw).map_err(|error| Error::input("body", error))?;
     let (html, mentions) = rendered(store, &body).await?;
     let message = MessageView {
@@ -54,7 +63,7 @@ pub async fn post(store: &Store, bus: &Bus, room: RoomId, by: &User, id: Message
         created_at: UnixMillis::now(),
         edited_at: None,
         deleted: false,
-        lang: language_of(&body, by),
+        lang: language_of(&body, writer),
         translation: None,
     };
     bus.submit(store, message, DraftKind::Post).await
@@ -75,14 +84,15 @@ fn newest(a: Option<MessageView>, b: Option<MessageView>) -> Option<MessageView>
 }
 
 /// Edits one's own message: it keeps its place and is marked edited.
-pub async fn edit(store: &Store, bus: &Bus, room: RoomId, by: &User, id: MessageId, raw: &str) -> Result<MessageView> {
+pub async fn edit(store: &Store, bus: &Bus, room: RoomId, writer: &Writer<'_>, id: MessageId, raw: &str) -> Result<MessageView> {
+    let by = writer.user;
     let body = MessageBody::parse(raw).map_err(|error| Error::input("body", error))?;
     let mut message = find(store, bus, room, id).await?;
     if message.deleted || message.author.as_ref().map(|a| a.id) != Some(by.id) {
         return Err(Error::NotFound("message"));
     }
     let (html, mentions) = rendered(store, &body).await?;
-    message.lang = language_of(&body, by);
+    message.lang = language_of(&body, writer);
     message.body = body.as_str().to_owned();
     message.html = html;
     message.mentions = mentions;

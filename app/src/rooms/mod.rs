@@ -303,6 +303,13 @@ pub async fn older_messages(room: RoomId, before: i64) -> Result<(Vec<MessageVie
     Ok((page.messages, page.has_older))
 }
 
+/// The signed-in author, writing in the interface language of the request.
+#[cfg(feature = "ssr")]
+fn writer(viewer: &tchatche_core::store::User) -> tchatche_core::chat::Writer<'_> {
+    use leptos_i18n::Locale as _;
+    tchatche_core::chat::Writer { user: viewer, interface: Some(crate::language::request_locale().as_str()) }
+}
+
 /// Posts a message. `id` is chosen by the client: sending it again (a retry)
 /// returns the same message. Limited to a burst of 10, then one a second.
 #[server(endpoint = "post_message", output = JsonAnswer)]
@@ -322,7 +329,8 @@ pub async fn post_message(room: RoomId, id: String, body: String) -> Result<Mess
     if let Err(wait) = state.limiter.hit(Scope::Post, &viewer.id.to_string()).await? {
         return Err(kept(InputError::TooFast { retry_after_secs: wait.secs() }));
     }
-    let message = tchatche_core::chat::post(&state.store, &state.bus, room.id, &viewer, id, &body)
+    let writer = writer(&viewer);
+    let message = tchatche_core::chat::post(&state.store, &state.bus, room.id, &writer, id, &body)
         .await
         .map_err(|err| match err {
             tchatche_core::Error::Input { error, .. } => kept(error),
@@ -340,7 +348,7 @@ pub async fn edit_message(room: RoomId, id: MessageId, body: String) -> Result<(
     let (room, viewer) = access::member_room(room).await?;
     crate::state::throttle(tchatche_core::limits::Scope::Revise, &viewer.id.to_string()).await?;
     let state = app_state();
-    tchatche_core::chat::edit(&state.store, &state.bus, room.id, &viewer, id, &body).await.map_err(|err| match err {
+    tchatche_core::chat::edit(&state.store, &state.bus, room.id, &writer(&viewer), id, &body).await.map_err(|err| match err {
         tchatche_core::Error::Input { error, .. } => {
             let mut form = InvalidForm::new().keep("body", &body);
             form.check::<()>("body", Err(error));

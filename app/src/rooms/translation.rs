@@ -68,7 +68,7 @@ pub(crate) mod ssr {
         if viewer.translate_mode == TranslateMode::Never || !room.may_be_translated() {
             return None;
         }
-        let lang = base_of(crate::i18n::use_i18n().get_locale_untracked().as_str())?;
+        let lang = base_of(crate::language::request_locale().as_str())?;
         languages.contains(&lang).then(|| Reading {
             lang: lang.to_owned(),
             mode: viewer.translate_mode,

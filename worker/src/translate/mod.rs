@@ -43,7 +43,9 @@ const POLL: Duration = Duration::from_millis(500);
 /// Failures in a row that open the breaker, and how long it stays open.
 const BREAKER_FAILURES: u32 = 3;
 const BREAKER_OPEN: Duration = Duration::from_secs(15);
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// Retries of an engine that cannot answer are never further apart than
+/// the breaker's pause: translations resume soon after it is back.
+const MAX_BACKOFF: Duration = BREAKER_OPEN;
 /// How far back the reconciliation pass looks, and how often it runs.
 const RECONCILE_WINDOW_MS: i64 = 24 * 3600 * 1000;
 const RECONCILE_EVERY: Duration = Duration::from_secs(300);

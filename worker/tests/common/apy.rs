@@ -43,11 +43,20 @@ impl ApyProcess {
     /// or two: call it before the test's async work, or in
     /// `spawn_blocking`. Panics, saying why, if APy cannot start.
     pub fn start() -> Self {
+        Self::start_with(free_port, ATTEMPTS)
+    }
+
+    /// Starts APy on a given port: an engine coming back where it was.
+    pub fn start_on(port: u16) -> Self {
+        Self::start_with(|| port, ATTEMPTS)
+    }
+
+    fn start_with(port_to_try: impl Fn() -> u16, attempts: usize) -> Self {
         let program = std::env::var("APERTIUM_APY").unwrap_or_else(|_| "apertium-apy".into());
         let pairs = std::env::var("APERTIUM_PAIRS").unwrap_or_else(|_| "/usr/share/apertium/modes".into());
         let mut failures = Vec::new();
-        for _ in 0..ATTEMPTS {
-            let port = free_port();
+        for _ in 0..attempts {
+            let port = port_to_try();
             let log = std::env::temp_dir().join(format!("apertium-apy-{}-{port}.log", std::process::id()));
             let output = File::create(&log).expect("creating APy's log file");
             let child = Command::new(&program)
