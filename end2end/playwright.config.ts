@@ -6,6 +6,7 @@ import { join } from "node:path";
 // One fresh embedded server (SQLite in a temporary folder) for the run.
 const port = Number(process.env.E2E_PORT ?? 3100);
 const baseURL = `http://127.0.0.1:${port}`;
+const apyPort = Number(process.env.E2E_APY_PORT ?? 3199);
 const dataDir = mkdtempSync(join(tmpdir(), "tchatche-e2e-"));
 
 const chromium = {
@@ -36,7 +37,18 @@ export default defineConfig({
     { name: "no-js", use: { javaScriptEnabled: false } },
     { name: "js", use: { javaScriptEnabled: true } },
   ],
-  webServer: {
+  webServer: [
+  {
+    // A real translation engine: Apertium's APy with its English-Spanish pair
+    // (Debian packages, installed by scripts/install-tools.sh --browser).
+    command: `apertium-apy -p ${apyPort} /usr/share/apertium/modes`,
+    url: `http://127.0.0.1:${apyPort}/listPairs`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "ignore",
+    env: { LC_ALL: "C.UTF-8" },
+  },
+  {
     command: "./target/release/tchatche",
     cwd: "..",
     url: `${baseURL}/healthz`,
@@ -53,6 +65,9 @@ export default defineConfig({
       RUST_LOG: "warn",
       // Tests give each browser context its own X-Forwarded-For address.
       TRUST_PROXY: "true",
+      TRANSLATE_ENGINE: "apertium",
+      TRANSLATE_URL: `http://127.0.0.1:${apyPort}`,
     },
   },
+  ],
 });

@@ -26,13 +26,14 @@ use std::{
 
 use tchatche_core::{
     Error, Store,
-    bus::{Bus, JobReceipt, TranslationConsumer, TranslationJob},
+    bus::{Bus, JobReceipt, TranslationJob},
     config::{TranslationConfig, TranslationEngine},
     event::{MessageView, RoomEvent, Translation},
     ids::{RoomId, UnixMillis},
     message::sanitize,
     store::RoomReaders,
 };
+use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use self::engine::{Engine, EngineConfig, EngineError, EngineKind};
@@ -123,12 +124,19 @@ pub enum Outcome {
     Later(Option<Duration>),
 }
 
-/// The translator: the engine, its breaker and its daily budget.
+/// The translator: the engine, its breaker and its daily budget. Shared by
+/// the jobs in flight (`TRANSLATE_CONCURRENCY` at once).
 pub struct Translator {
     store: Store,
     bus: Bus,
     engine: Engine,
     config: TranslationConfig,
+    limits: std::sync::Mutex<Limits>,
+}
+
+/// The breaker and the daily budget.
+#[derive(Default)]
+struct Limits {
     failures: u32,
     open_until: Option<Instant>,
     budget_day: i64,
@@ -147,11 +155,11 @@ impl Translator {
             api_key: config.api_key.clone(),
             timeout: config.timeout,
         });
-        Self { store, bus, engine, config, failures: 0, open_until: None, budget_day: 0, spent_today: 0 }
+        Self { store, bus, engine, config, limits: Default::default() }
     }
 
     /// Translates one job into each of its languages not stored yet.
-    pub async fn translate(&mut self, job: &TranslationJob) -> Result<Outcome, Error> {
+    pub async fn translate(&self, job: &TranslationJob) -> Result<Outcome, Error> {
         let Some(message) = self.store.message_by_id(job.message_id).await? else { return Ok(Outcome::Done { stored: 0 }) };
         // Edited since (a newer job comes), deleted, or the room changed its mind.
         if message.version != job.version || message.deleted {
@@ -175,7 +183,7 @@ impl Translator {
             let protected = protect::protect(&message.html);
             match self.engine.translate_html(protected.html(), &job.from, target).await {
                 Ok(translated) => {
-                    self.failures = 0;
+                    self.limits().failures = 0;
                     let html = sanitize(&protected.restore(&translated));
                     if self.store.put_translation(job.message_id, job.version, target, &html).await? {
                         stored += 1;
@@ -190,9 +198,10 @@ impl Translator {
                 Err(EngineError::Refused { status, message }) => refused.push(format!("{target}: {status} {message}")),
                 Err(EngineError::RateLimited { retry_after }) => return Ok(Outcome::Later(retry_after)),
                 Err(EngineError::Unavailable(reason)) => {
-                    self.failures += 1;
-                    if self.failures >= BREAKER_FAILURES {
-                        self.open_until = Some(Instant::now() + BREAKER_OPEN);
+                    let mut limits = self.limits();
+                    limits.failures += 1;
+                    if limits.failures >= BREAKER_FAILURES {
+                        limits.open_until = Some(Instant::now() + BREAKER_OPEN);
                         tracing::warn!(%reason, "the translation engine is down; translations wait");
                     }
                     return Ok(Outcome::Later(None));
@@ -204,24 +213,29 @@ impl Translator {
 
     /// Whether the breaker is open or today's characters are spent (then
     /// how long to wait); else counts `chars` as spent.
-    fn must_wait(&mut self, chars: u64) -> Option<Duration> {
-        if let Some(until) = self.open_until {
+    fn must_wait(&self, chars: u64) -> Option<Duration> {
+        let mut limits = self.limits();
+        if let Some(until) = limits.open_until {
             let now = Instant::now();
             if until > now {
                 return Some(until - now);
             }
-            self.open_until = None;
+            limits.open_until = None;
         }
         let day = UnixMillis::now().0 / 86_400_000;
-        if day != self.budget_day {
-            (self.budget_day, self.spent_today) = (day, 0);
+        if day != limits.budget_day {
+            (limits.budget_day, limits.spent_today) = (day, 0);
         }
-        if self.spent_today + chars > self.config.daily_chars {
+        if limits.spent_today + chars > self.config.daily_chars {
             let next_day_ms = (day + 1) * 86_400_000 - UnixMillis::now().0;
             return Some(Duration::from_millis(next_day_ms.max(1_000) as u64));
         }
-        self.spent_today += chars;
+        limits.spent_today += chars;
         None
+    }
+
+    fn limits(&self) -> std::sync::MutexGuard<'_, Limits> {
+        self.limits.lock().expect("translator limits poisoned")
     }
 }
 
@@ -230,7 +244,8 @@ impl Translator {
 pub async fn run_translator(store: Store, bus: Bus, config: TranslationConfig, name: &str, shutdown: CancellationToken) -> anyhow::Result<()> {
     let mut consumer = bus.translation_consumer(name).await?;
     let languages = config.languages.clone();
-    let mut translator = Translator::new(store.clone(), bus.clone(), config);
+    let concurrency = config.concurrency;
+    let translator = Translator::new(store.clone(), bus.clone(), config);
     tracing::info!(name, engine = ?translator.config.engine, "translator started");
     let mut last_reconcile: Option<Instant> = None;
     let mut backoff = Duration::from_secs(1);
@@ -255,8 +270,26 @@ pub async fn run_translator(store: Store, bus: Bus, config: TranslationConfig, n
                 continue;
             }
         };
-        for (receipt, job) in jobs {
-            match run_job(&mut translator, &mut consumer, receipt, &job, &shutdown).await {
+        // Up to `concurrency` jobs in flight; their entries are settled after.
+        let outcomes: Vec<(JobReceipt, TranslationJob, Result<Settle, Error>)> = futures::stream::iter(jobs)
+            .map(|(receipt, job)| {
+                let (translator, shutdown) = (&translator, &shutdown);
+                async move {
+                    let result = run_job(translator, &job, shutdown).await;
+                    (receipt, job, result)
+                }
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        for (receipt, job, result) in outcomes {
+            let settled = match result {
+                Ok(Settle::Done) => consumer.done(receipt).await,
+                Ok(Settle::SetAside(reason)) => consumer.dead(receipt, &job, &reason).await,
+                Ok(Settle::Unfinished) => Ok(()),
+                Err(err) => Err(err),
+            };
+            match settled {
                 Ok(()) => backoff = Duration::from_secs(1),
                 Err(err) => {
                     tracing::warn!(%err, message = %job.message_id, "translation job failed; it waits");
@@ -270,28 +303,28 @@ pub async fn run_translator(store: Store, bus: Bus, config: TranslationConfig, n
     Ok(())
 }
 
-/// Runs one job to its end: retried (the same job, still unacknowledged)
-/// for as long as the engine cannot answer, unless the process stops.
-async fn run_job(
-    translator: &mut Translator,
-    consumer: &mut TranslationConsumer,
-    receipt: JobReceipt,
-    job: &TranslationJob,
-    shutdown: &CancellationToken,
-) -> Result<(), Error> {
+/// What to do with a job's queue entry.
+enum Settle {
+    Done,
+    SetAside(String),
+    /// The process stops: the entry stays (on Redis another translator, or
+    /// this one restarted, takes it; in-process, reconciliation finds it).
+    Unfinished,
+}
+
+/// Runs one job to its end, retrying it for as long as the engine cannot
+/// answer, unless the process stops.
+async fn run_job(translator: &Translator, job: &TranslationJob, shutdown: &CancellationToken) -> Result<Settle, Error> {
     let mut backoff = Duration::from_secs(1);
     loop {
         match translator.translate(job).await? {
-            Outcome::Done { .. } => return consumer.done(receipt).await,
-            Outcome::SetAside(reason) => return consumer.dead(receipt, job, &reason).await,
+            Outcome::Done { .. } => return Ok(Settle::Done),
+            Outcome::SetAside(reason) => return Ok(Settle::SetAside(reason)),
             Outcome::Later(wait) => {
                 // The engine's Retry-After, the breaker or the budget say how
                 // long; else back off.
-                let wait = wait.unwrap_or(backoff);
-                if sleep_or_stop(wait, shutdown).await {
-                    // Unacknowledged: on Redis another translator (or this
-                    // one restarted) takes it; in-process, reconciliation does.
-                    return Ok(());
+                if sleep_or_stop(wait.unwrap_or(backoff), shutdown).await {
+                    return Ok(Settle::Unfinished);
                 }
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
