@@ -192,3 +192,22 @@ pub fn SubmitButton<L: IntoView + 'static>(label: L, #[prop(into)] pending: Sign
         </button>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The island only has sentences for the errors the server expected:
+    /// whatever a person types, the check answers one of those.
+    #[test]
+    fn every_error_a_check_gives_has_its_sentence() {
+        let inputs = ["", " ", "a", "ab", "bad name!", "x\u{202e}y", "ok_name", "é", &"x".repeat(300), &"mot ".repeat(40)];
+        for check in [FieldCheck::Username, FieldCheck::DisplayName, FieldCheck::NewPassword, FieldCheck::RoomName, FieldCheck::RoomDescription] {
+            for input in inputs {
+                if let Err(error) = check.run(input) {
+                    assert!(check.possible_errors().contains(&error), "{check:?} on {input:?}: {error:?}");
+                }
+            }
+        }
+    }
+}

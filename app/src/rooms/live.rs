@@ -420,3 +420,69 @@ mod client {
         }
     }
 }
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use tchatche_core::{event::Translation, ids::UnixMillis};
+
+    use super::*;
+
+    fn message(seq: i64, version: i64) -> MessageView {
+        MessageView {
+            id: MessageId(uuid::Uuid::from_u128(seq as u128)),
+            room_id: RoomId(1),
+            seq: Seq(seq),
+            version: Seq(version),
+            author: None,
+            body: "The house is red".into(),
+            html: "<p>The house is red</p>".into(),
+            mentions: Vec::new(),
+            created_at: UnixMillis(0),
+            edited_at: None,
+            deleted: false,
+            lang: Some("en".into()),
+            translation: None,
+        }
+    }
+
+    fn spanish(version: i64) -> Translation {
+        Translation { lang: "es".into(), version: Seq(version), html: "<p>La casa es roja</p>".into() }
+    }
+
+    fn shown(timeline: &Timeline, seq: i64) -> Option<Translation> {
+        timeline.messages.with_untracked(|m| m[&Seq(seq)].translation.clone())
+    }
+
+    /// Live translations land on the message they translate, for readers
+    /// who want them: "always" readers in their language, "ask" readers
+    /// for what they asked, nobody for an older version.
+    #[test]
+    fn live_translations_reach_only_the_readers_who_want_them() {
+        Owner::new().with(|| {
+            let timeline = Timeline::new(RoomId(1), vec![message(1, 1), message(2, 3)], false, None);
+            let (first, edited) = (message(1, 1).id, message(2, 3).id);
+            timeline.translated(first, spanish(1));
+            assert_eq!(shown(&timeline, 1), None, "no reading: nothing");
+
+            let reading = |mode| Some(Reading { lang: "es".into(), mode, known: Vec::new() });
+            timeline.reading.set_value(reading(TranslateMode::Ask));
+            timeline.translated(first, spanish(1));
+            assert_eq!(shown(&timeline, 1), None, "ask: not asked");
+            timeline.asked.update(|asked| asked.push(first));
+            timeline.translated(first, spanish(1));
+            assert_eq!(shown(&timeline, 1), Some(spanish(1)), "asked");
+
+            timeline.reading.set_value(reading(TranslateMode::Always));
+            timeline.translated(edited, spanish(2));
+            assert_eq!(shown(&timeline, 2), None, "a translation of the version before the edit");
+            timeline.translated(edited, Translation { lang: "fr".into(), ..spanish(3) });
+            assert_eq!(shown(&timeline, 2), None, "another language");
+            timeline.translated(edited, spanish(3));
+            assert_eq!(shown(&timeline, 2), Some(spanish(3)));
+
+            // A newer version (an edit) replaces the message and its translation.
+            timeline.apply(message(2, 4));
+            assert_eq!(shown(&timeline, 2), None);
+        });
+    }
+}
