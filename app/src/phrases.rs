@@ -237,6 +237,7 @@ impl Phrases {
             .iter()
             .find(|(name, _)| *name == category)
             .or_else(|| forms.iter().find(|(name, _)| name == "other"))
+            .or_else(|| forms.first())
             .map_or("", |(_, template)| template.as_str());
         template.replacen(COUNT, &format_number(&self.locale, count), 1)
     }

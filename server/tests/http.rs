@@ -65,6 +65,27 @@ backend_tests! {
         app.stop().await;
     }
 
+    /// The conversation island gets its words from the server, in the
+    /// reader's language, with a template per plural category whole numbers
+    /// take in that language (Russian: one, few, many; "other" is for
+    /// fractions), the number left to the browser; the bundle has no tables
+    /// of its own.
+    async fn islands_get_their_words_in_the_readers_language(env: TestEnv) {
+        let app = spawn_app(env).await;
+        app.sign_up("alice", "correct horse battery staple").await;
+        let slug = app.create_room("Lobby", "public").await;
+        let visitor = common::browser().0;
+        let html = visitor.get(app.at(&format!("/r/{slug}"))).header("accept-language", "ru").send().await.unwrap().text().await.unwrap();
+        let props = html.replace("&quot;", "\"").replace("&#x27;", "'");
+        assert!(props.contains("Напишите сообщение") || props.contains("Сообщение"), "Russian words in the island's props");
+        for category in ["one", "few", "many"] {
+            assert!(props.contains(&format!("[\"{category}\",\"")), "a {category} template");
+        }
+        assert!(props.contains("{count}"), "the number is the browser's to write");
+        assert!(!props.contains("{{"), "no raw locale placeholders");
+        app.stop().await;
+    }
+
     /// Unknown pages answer 404 with a page; an unknown theme cookie falls back.
     async fn unknown_pages_are_404(env: TestEnv) {
         let app = spawn_app(env).await;
