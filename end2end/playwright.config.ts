@@ -45,7 +45,9 @@ export default defineConfig({
     url: `http://127.0.0.1:${apyPort}/listPairs`,
     reuseExistingServer: false,
     timeout: 60_000,
+    // APy logs every request on stderr.
     stdout: "ignore",
+    stderr: "ignore",
     env: { LC_ALL: "C.UTF-8" },
   },
   {

@@ -123,7 +123,7 @@ test.describe("chat", () => {
     await alice.page.getByLabel("Your message").evaluate((el) => el.removeAttribute("maxlength"));
     await alice.page.getByLabel("Your message").fill("x".repeat(4001));
     await alice.page.getByRole("button", { name: "Send" }).click();
-    await expect(alice.page.getByTestId("composer-error")).toContainText("Use at most 4000 characters.");
+    await expect(alice.page.getByTestId("composer-error")).toContainText("Use at most 4,000 characters.");
     if (!jsEnabled(info)) {
       await expect(alice.page.getByLabel("Your message")).toHaveValue("x".repeat(4001));
     }
