@@ -129,6 +129,8 @@ impl TryFrom<String> for TranslateMode {
 /// (signed out, "never", no engine, or a private room that keeps its words).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reading {
+    /// Who reads: their own messages are never translated for them.
+    pub reader: crate::ids::UserId,
     /// Their interface language's base (ISO 639-1).
     pub lang: String,
     pub mode: TranslateMode,
@@ -136,10 +138,16 @@ pub struct Reading {
 }
 
 impl Reading {
-    /// Whether this message is in a language they do not read.
+    /// `known` as the account stores it (space-separated codes).
+    pub fn new(reader: crate::ids::UserId, lang: &str, mode: TranslateMode, known: &str) -> Self {
+        Self { reader, lang: lang.to_owned(), mode, known: parse_known(known).into_iter().map(str::to_owned).collect() }
+    }
+
+    /// Whether this message is someone else's, in a language they do not read.
     pub fn needs(&self, message: &crate::event::MessageView) -> bool {
+        let own = message.author.as_ref().is_some_and(|author| author.id == self.reader);
         match &message.lang {
-            Some(lang) => !message.deleted && *lang != self.lang && !self.known.contains(lang),
+            Some(lang) => !own && !message.deleted && *lang != self.lang && !self.known.contains(lang),
             None => false,
         }
     }

@@ -45,7 +45,7 @@ use tchatche_core::{
     access::{AccessChange, RoomAccess, room_access},
     bus::{FannedOut, Received},
     chat,
-    event::{Author, ClientFrame, RoomEvent, ServerFrame},
+    event::{Author, ClientFrame, MessageView, RoomEvent, ServerFrame},
     ids::{RoomId, Seq, UserId},
     store::User,
 };
@@ -254,6 +254,30 @@ pub enum Closing {
 enum Reply {
     Own(ServerFrame),
     Shared(Arc<FannedOut>),
+}
+
+/// What an "always" reader missed comes translated, like their page
+/// (into the language their translation settings were saved in).
+async fn with_translations(state: &AppState, viewer: Option<&User>, room: RoomId, mut missed: Vec<MessageView>) -> Vec<MessageView> {
+    use tchatche_core::languages::{Reading, TranslateMode, base_of};
+    let (Some(viewer), Some(translation)) = (viewer, &state.config.translation) else { return missed };
+    let lang = viewer.locale.as_deref().and_then(base_of).filter(|lang| translation.languages.contains(lang));
+    let Some(lang) = lang.filter(|_| viewer.translate_mode == TranslateMode::Always) else { return missed };
+    if !matches!(state.store.room_by_id(room).await, Ok(Some(room)) if room.may_be_translated()) {
+        return missed;
+    }
+    let reading = Reading::new(viewer.id, lang, viewer.translate_mode, &viewer.known_languages);
+    let wanted: Vec<_> = missed.iter().filter(|m| reading.needs(m)).map(|m| m.id).collect();
+    match state.store.translations(&wanted, lang).await {
+        Ok(mut found) => {
+            for message in &mut missed {
+                message.translation = found.remove(&message.id);
+            }
+        }
+        // The originals, then: the next page load shows the translations.
+        Err(err) => tracing::warn!(%err, "socket: translations for catch-up not read"),
+    }
+    missed
 }
 
 fn own(frames: Vec<ServerFrame>) -> Vec<Reply> {
@@ -596,6 +620,7 @@ impl Connection {
                 if let (Some(last), Some(followed)) = (missed.last(), self.rooms.get_mut(&room)) {
                     followed.sent = followed.sent.max(last.version);
                 }
+                let missed = with_translations(&self.state, self.viewer.as_ref(), room, missed).await;
                 missed.into_iter().map(|m| ServerFrame::Event(RoomEvent::Message(m))).collect()
             }
             Err(err) => {

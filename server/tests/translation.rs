@@ -156,6 +156,30 @@ backend_tests! {
         assert!(page.contains("<details"), "one click away, without JavaScript");
         assert!(page.contains(r#"lang="en""#), "the original says its language");
 
+        // A reconnecting socket catches up with what it missed, translated.
+        let mut again = pedro.socket(&app).await;
+        send_frame(&mut again, &ClientFrame::Subscribe { room, after: Some(tchatche_core::ids::Seq(0)) }).await;
+        let caught_up = tokio::time::timeout(TRANSLATED_WITHIN, async {
+            loop {
+                if let ServerFrame::Event(RoomEvent::Message(missed)) = next_frame(&mut again).await {
+                    if missed.id == message.id {
+                        return missed;
+                    }
+                }
+            }
+        })
+        .await
+        .expect("the missed message");
+        assert_eq!(caught_up.translation.as_ref(), Some(&live), "caught up in Spanish");
+
+        // Pedro's own English words stay as he wrote them, for him.
+        let id = uuid::Uuid::new_v4().to_string();
+        let form = [("room", room.0.to_string()), ("id", id.clone()), ("body", "My brother eats bread in the kitchen every morning before he goes to work.".to_owned())];
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(pedro.call(&app, "/api/post_message", &form).await.status(), StatusCode::OK);
+        let his = stored_translation(&app, MessageId(id.parse().unwrap()), "es").await;
+        assert!(!pedro.page(&app, &format!("/r/{slug}")).await.contains(&his.html), "authors see their own words");
+
         let own = app.client.get(app.at(&format!("/r/{slug}"))).send().await.unwrap().text().await.unwrap();
         assert!(!own.contains(r#"data-testid="translation""#), "the author sees their own words");
         let anonymous = browser().0.get(app.at(&format!("/r/{slug}"))).header("accept-language", "es").send().await.unwrap();

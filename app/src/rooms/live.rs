@@ -100,17 +100,15 @@ impl Timeline {
     /// Shows a translation that came in, if this reader wants it: in their
     /// language, of the version shown, and read "always" or asked for.
     pub fn translated(&self, id: MessageId, translation: Translation) {
-        let wanted = self.reading.with_value(|reading| {
-            reading.as_ref().is_some_and(|reading| {
-                reading.lang == translation.lang
-                    && (reading.mode == TranslateMode::Always || self.asked.with_untracked(|asked| asked.contains(&id)))
-            })
-        });
+        let Some(reading) = self.reading.get_value() else { return };
+        let wanted = reading.lang == translation.lang
+            && (reading.mode == TranslateMode::Always || self.asked.with_untracked(|asked| asked.contains(&id)));
         if !wanted {
             return;
         }
         self.messages.update(|messages| {
-            if let Some(message) = messages.values_mut().find(|m| m.id == id && m.version == translation.version) {
+            let shown = messages.values_mut().find(|m| m.id == id && m.version == translation.version);
+            if let Some(message) = shown.filter(|message| reading.needs(message)) {
                 message.translation = Some(translation);
             }
         });
@@ -423,7 +421,10 @@ mod client {
 
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
-    use tchatche_core::{event::Translation, ids::UnixMillis};
+    use tchatche_core::{
+        event::Translation,
+        ids::{UnixMillis, UserId},
+    };
 
     use super::*;
 
@@ -464,7 +465,7 @@ mod tests {
             timeline.translated(first, spanish(1));
             assert_eq!(shown(&timeline, 1), None, "no reading: nothing");
 
-            let reading = |mode| Some(Reading { lang: "es".into(), mode, known: Vec::new() });
+            let reading = |mode| Some(Reading { reader: UserId(7), lang: "es".into(), mode, known: Vec::new() });
             timeline.reading.set_value(reading(TranslateMode::Ask));
             timeline.translated(first, spanish(1));
             assert_eq!(shown(&timeline, 1), None, "ask: not asked");
@@ -483,6 +484,13 @@ mod tests {
             // A newer version (an edit) replaces the message and its translation.
             timeline.apply(message(2, 4));
             assert_eq!(shown(&timeline, 2), None);
+
+            // The reader's own message stays in their words.
+            let mut own = message(3, 5);
+            own.author = Some(tchatche_core::event::Author { id: UserId(7), username: "me".into(), display_name: "Me".into() });
+            timeline.apply(own.clone());
+            timeline.translated(own.id, spanish(5));
+            assert_eq!(shown(&timeline, 3), None, "authors see their own words");
         });
     }
 }

@@ -69,11 +69,7 @@ pub(crate) mod ssr {
             return None;
         }
         let lang = base_of(crate::language::request_locale().as_str())?;
-        languages.contains(&lang).then(|| Reading {
-            lang: lang.to_owned(),
-            mode: viewer.translate_mode,
-            known: tchatche_core::languages::parse_known(&viewer.known_languages).into_iter().map(str::to_owned).collect(),
-        })
+        languages.contains(&lang).then(|| Reading::new(viewer.id, lang, viewer.translate_mode, &viewer.known_languages))
     }
 
     /// Puts on each message the translation this reader gets with the page:
