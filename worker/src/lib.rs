@@ -115,11 +115,11 @@ pub async fn run_until_stopped(
             }
             Err(err) => Err(err),
         };
-        if let (Ok(step), false) = (&step, languages.is_empty()) {
-            if let Err(err) = translate::queue_stored(&store, &bus, languages, &step.written).await {
-                // The translator's reconciliation pass finds them again.
-                tracing::warn!(%err, "stored messages could not be queued for translation");
-            }
+        if let (Ok(step), false) = (&step, languages.is_empty())
+            && let Err(err) = translate::queue_stored(&store, &bus, languages, &step.written).await
+        {
+            // The translator's reconciliation pass finds them again.
+            tracing::warn!(%err, "stored messages could not be queued for translation");
         }
         match step {
             Ok(step) if step.failed == 0 && step.waiting == 0 => backoff = MIN_BACKOFF,

@@ -20,7 +20,7 @@ pub mod engine;
 pub mod protect;
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, hash_map::Entry},
     time::{Duration, Instant},
 };
 
@@ -58,13 +58,12 @@ pub async fn queue_stored(store: &Store, bus: &Bus, languages: &[&'static str], 
     let mut queued = 0;
     for message in written.iter().filter(|m| !m.deleted) {
         let Some(lang) = message.lang.as_deref().filter(|lang| languages.contains(lang)) else { continue };
-        if !readers.contains_key(&message.room_id) {
-            let room = store.room_by_id(message.room_id).await?;
-            let wanted = match room {
+        if let Entry::Vacant(slot) = readers.entry(message.room_id) {
+            let wanted = match store.room_by_id(message.room_id).await? {
                 Some(room) if room.may_be_translated() => Some(store.room_readers(room.id).await?),
                 _ => None,
             };
-            readers.insert(message.room_id, wanted);
+            slot.insert(wanted);
         }
         let Some(Some(room_readers)) = readers.get(&message.room_id) else { continue };
         let targets: Vec<String> =
@@ -89,8 +88,8 @@ pub async fn reconcile(store: &Store, bus: &Bus, languages: &[&'static str]) -> 
         if !languages.contains(&candidate.lang.as_str()) {
             continue;
         }
-        if !readers.contains_key(&candidate.room_id) {
-            readers.insert(candidate.room_id, store.room_readers(candidate.room_id).await?);
+        if let Entry::Vacant(slot) = readers.entry(candidate.room_id) {
+            slot.insert(store.room_readers(candidate.room_id).await?);
         }
         let mut missing = Vec::new();
         for target in readers[&candidate.room_id].targets(&candidate.lang) {
