@@ -155,7 +155,8 @@ impl TestApp {
     pub async fn signed_in_as(&self) -> Option<String> {
         let html = self.client.get(self.at("/")).send().await.unwrap().text().await.unwrap();
         let start = html.find(r#"data-testid="account-link""#)?;
-        let name_start = html[start..].find(r#"<span class="max-w-32 truncate">"#)? + start + 32;
+        let marker = r#"<bdi class="max-w-32 truncate">"#;
+        let name_start = html[start..].find(marker)? + start + marker.len();
         let name_end = html[name_start..].find('<')? + name_start;
         Some(html[name_start..name_end].to_owned())
     }
