@@ -249,6 +249,27 @@ backend_tests! {
         app.stop().await;
     }
 
+    /// A pair the engine lacks (APy has no English to French) is skipped,
+    /// not set aside as a refusal over and over: the French reader reads
+    /// the original, the Spanish one gets theirs, no dead letter appears.
+    async fn a_pair_the_engine_lacks_is_skipped(env: TestEnv) {
+        let apy = start_apy().await;
+        let app = app_with_engine(env, &apy, &[]).await;
+        let (room, slug, _pedro) = room_with_spanish_reader(&app, "always").await;
+        let claire = Reader::sign_up(&app, "claire", "fr").await;
+        assert_eq!(claire.call(&app, "/api/join_room", &[("slug", &slug)]).await.status(), StatusCode::OK);
+        assert_eq!(claire.call(&app, "/api/save_translation", &[("mode", "always")]).await.status(), StatusCode::OK);
+        let message = posted(&app, room, ENGLISH).await;
+        stored_translation(&app, message.id, "es").await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(app.env.store.translations(&[message.id], "fr").await.unwrap().is_empty());
+        if app.env.backend == tchatche_core::testing::Backend::Scaled {
+            let dead = app.env.redis_eval("return redis.call('XLEN', KEYS[1])", &["translate:dead"]).await;
+            assert_eq!(dead, 0, "nothing set aside");
+        }
+        app.stop().await;
+    }
+
     /// Bad input to the translation endpoints is refused, and what is stored
     /// stays: unknown modes and languages, someone else's room, signed out.
     async fn bad_translation_requests_are_refused(env: TestEnv) {

@@ -20,7 +20,7 @@ pub mod engine;
 pub mod protect;
 
 use std::{
-    collections::{HashMap, hash_map::Entry},
+    collections::{HashMap, HashSet, hash_map::Entry},
     time::{Duration, Instant},
 };
 
@@ -131,6 +131,8 @@ pub struct Translator {
     engine: Engine,
     config: TranslationConfig,
     limits: std::sync::Mutex<Limits>,
+    /// The language pairs the engine offers, asked once it answers.
+    pairs: tokio::sync::OnceCell<HashSet<(String, String)>>,
 }
 
 /// The breaker and the daily budget.
@@ -154,7 +156,7 @@ impl Translator {
             api_key: config.api_key.clone(),
             timeout: config.timeout,
         });
-        Self { store, bus, engine, config, limits: Default::default() }
+        Self { store, bus, engine, config, limits: Default::default(), pairs: Default::default() }
     }
 
     /// Translates one job into each of its languages not stored yet.
@@ -170,9 +172,18 @@ impl Translator {
         if message.body.chars().count() > self.config.max_chars {
             return Ok(Outcome::SetAside(format!("longer than TRANSLATE_MAX_CHARS ({})", self.config.max_chars)));
         }
+        let offered = || async { self.engine.pairs().await.map(|pairs| pairs.into_iter().collect::<HashSet<_>>()) };
+        let pairs = match self.pairs.get_or_try_init(offered).await {
+            Ok(pairs) => pairs,
+            Err(err) => return Ok(self.engine_failed(&err.to_string())),
+        };
         let mut stored = 0;
         let mut refused = Vec::new();
         for target in &job.targets {
+            // A pair the engine lacks is no job for it (APy has no en-fr).
+            if !pairs.contains(&(job.from.clone(), target.clone())) {
+                continue;
+            }
             if !self.store.translations(&[job.message_id], target).await?.is_empty() {
                 continue;
             }
@@ -196,18 +207,21 @@ impl Translator {
                 }
                 Err(EngineError::Refused { status, message }) => refused.push(format!("{target}: {status} {message}")),
                 Err(EngineError::RateLimited { retry_after }) => return Ok(Outcome::Later(retry_after)),
-                Err(EngineError::Unavailable(reason)) => {
-                    let mut limits = self.limits();
-                    limits.failures += 1;
-                    if limits.failures >= BREAKER_FAILURES {
-                        limits.open_until = Some(Instant::now() + BREAKER_OPEN);
-                        tracing::warn!(%reason, "the translation engine is down; translations wait");
-                    }
-                    return Ok(Outcome::Later(None));
-                }
+                Err(EngineError::Unavailable(reason)) => return Ok(self.engine_failed(&reason)),
             }
         }
         if refused.is_empty() { Ok(Outcome::Done { stored }) } else { Ok(Outcome::SetAside(refused.join("; "))) }
+    }
+
+    /// Counts a failure of the engine, opening the breaker after a few in a row.
+    fn engine_failed(&self, reason: &str) -> Outcome {
+        let mut limits = self.limits();
+        limits.failures += 1;
+        if limits.failures >= BREAKER_FAILURES {
+            limits.open_until = Some(Instant::now() + BREAKER_OPEN);
+            tracing::warn!(%reason, "the translation engine is down; translations wait");
+        }
+        Outcome::Later(None)
     }
 
     /// Whether the breaker is open or today's characters are spent (then
