@@ -29,6 +29,18 @@ backend_tests! {
         assert!(matches!(err, Error::Input { field: "username", error: InputError::Taken }), "{err:?}");
     }
 
+    /// Names no account can have find nobody, on PostgreSQL too (which
+    /// refuses a NUL byte in text): the fuzz test found a sign-in answering 500.
+    async fn impossible_usernames_find_nobody(env: TestEnv) {
+        env.user("alice").await;
+        for name in ["ali\0ce", "\0", "%FF%FE\0", "alice'--", "a", &"a".repeat(100)] {
+            assert!(env.store.user_by_username(name).await.unwrap().is_none(), "{name:?}");
+            assert!(env.store.credentials(name).await.unwrap().is_none(), "{name:?}");
+            assert!(env.store.avatar(name).await.unwrap().is_none(), "{name:?}");
+        }
+        assert!(env.store.user_by_username("ALICE").await.unwrap().is_some());
+    }
+
     /// A room's slug is unique; its creator is its first member.
     async fn room_slugs_are_unique(env: TestEnv) {
         let owner = env.user("owner").await;

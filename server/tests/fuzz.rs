@@ -37,11 +37,11 @@ const ENDPOINTS: &[(&str, &[&str])] = &[
     ("accept_invite", &["token"]),
     ("invite_room", &["token"]),
     ("room_settings", &["slug"]),
-    ("update_room", &["slug", "name", "description", "visibility", "indexable"]),
+    ("update_room", &["slug", "name", "description", "visibility", "indexable", "translate"]),
     ("delete_room", &["slug", "confirm"]),
     ("create_invite", &["slug"]),
     ("revoke_invite", &["slug", "token"]),
-    ("room_page", &["slug", "before"]),
+    ("room_page", &["slug", "before", "translate"]),
     ("older_messages", &["room", "before"]),
     ("post_message", &["room", "id", "body"]),
     ("edit_message", &["room", "id", "body"]),
@@ -57,6 +57,8 @@ const ENDPOINTS: &[(&str, &[&str])] = &[
     ("set_theme", &["theme"]),
     ("profile", &["username"]),
     ("public_rooms", &["q", "sort", "after"]),
+    ("save_translation", &["mode", "known[]"]),
+    ("translate_message", &["room", "id"]),
 ];
 
 /// A small, seedable generator (xorshift64*): a failing run can be replayed.

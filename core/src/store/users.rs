@@ -84,8 +84,13 @@ impl Store {
         Ok(on_pool!(self, pool => sqlx::query_as::<_, User>(&sql).bind(id).fetch_optional(pool).await?))
     }
 
-    /// Finds an account by username, whatever its letter case.
+    /// Finds an account by username, whatever its letter case. A name no
+    /// account can have (a NUL byte, which PostgreSQL refuses in text, or
+    /// anything else `Username` refuses) finds none without a query.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        if crate::user::Username::parse(username).is_err() {
+            return Ok(None);
+        }
         let sql = format!("{SELECT_USERS} WHERE lower(u.username) = lower($1)");
         Ok(on_pool!(self, pool => sqlx::query_as::<_, User>(&sql).bind(username).fetch_optional(pool).await?))
     }
@@ -188,6 +193,9 @@ impl Store {
     }
 
     pub async fn avatar(&self, username: &str) -> Result<Option<Avatar>> {
+        if crate::user::Username::parse(username).is_err() {
+            return Ok(None);
+        }
         let sql = "SELECT a.image, a.etag FROM avatars a JOIN users u ON u.id = a.user_id WHERE lower(u.username) = lower($1)";
         Ok(on_pool!(self, pool => sqlx::query_as::<_, Avatar>(sql).bind(username).fetch_optional(pool).await?))
     }
