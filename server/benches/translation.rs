@@ -35,9 +35,13 @@ fn main() {
     let apy = apy::ApyProcess::start();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let off = posting(None).await;
-        let on = posting(Some(config(&apy.url()))).await;
-        println!("translation [post cost]: {POSTS} posts answered after commit: {off:.0} posts/s with translation off, {on:.0} posts/s on");
+        let off = posting(None, false).await;
+        let queued = posting(Some(config(&apy.url())), false).await;
+        let on = posting(Some(config(&apy.url())), true).await;
+        println!(
+            "translation [post cost]: {POSTS} posts answered after commit: {off:.0} posts/s with translation off, \
+             {queued:.0} with jobs queued (no translator), {on:.0} with the translator and APy on the same 2 cores"
+        );
         throughput(config(&apy.url())).await;
     });
 }
@@ -72,8 +76,9 @@ fn english(room: &Room, writer: &User, i: usize) -> tchatche_core::event::Messag
 }
 
 /// Posts per second (each answered once stored), with the worker queueing
-/// translation jobs and the translator running when `translation` is set.
-async fn posting(translation: Option<TranslationConfig>) -> f64 {
+/// translation jobs when `translation` is set, and the translator running
+/// when `translating`.
+async fn posting(translation: Option<TranslationConfig>, translating: bool) -> f64 {
     let env = TestEnv::new(Backend::Embedded).await;
     let (writer, room) = babel(&env).await;
     let stop = CancellationToken::new();
@@ -82,7 +87,7 @@ async fn posting(translation: Option<TranslationConfig>) -> f64 {
         let (store, bus, stop) = (env.store.clone(), env.bus.clone(), stop.clone());
         async move { worker::run_until_stopped(store, bus, "bench", &languages, stop).await }
     });
-    let translator = translation.map(|translation| {
+    let translator = translation.filter(|_| translating).map(|translation| {
         let (store, bus, stop) = (env.store.clone(), env.bus.clone(), stop.clone());
         tokio::spawn(async move { worker::translate::run_translator(store, bus, translation, "bench", stop).await })
     });

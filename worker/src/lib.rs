@@ -99,7 +99,7 @@ pub async fn run_until_stopped(
                 () = shutdown.cancelled(), if !in_process => break,
             },
         };
-        let step = match batch {
+        let mut step = match batch {
             Ok(batch) if batch.is_empty() => continue,
             Ok(batch) => {
                 let (step, next) = store_reading_ahead(&mut consumer, &store, batch).await;
@@ -115,11 +115,15 @@ pub async fn run_until_stopped(
             }
             Err(err) => Err(err),
         };
-        if let (Ok(step), false) = (&step, languages.is_empty())
-            && let Err(err) = translate::queue_stored(&store, &bus, languages, &step.written).await
-        {
-            // The translator's reconciliation pass finds them again.
-            tracing::warn!(%err, "stored messages could not be queued for translation");
+        if let (Ok(step), false) = (&mut step, languages.is_empty()) {
+            // Beside the loop, so the next batch's commit does not wait for it.
+            let (store, bus, languages, written) = (store.clone(), bus.clone(), languages.to_vec(), std::mem::take(&mut step.written));
+            tokio::spawn(async move {
+                if let Err(err) = translate::queue_stored(&store, &bus, &languages, &written).await {
+                    // The translator's reconciliation pass finds them again.
+                    tracing::warn!(%err, "stored messages could not be queued for translation");
+                }
+            });
         }
         match step {
             Ok(step) if step.failed == 0 && step.waiting == 0 => backoff = MIN_BACKOFF,
