@@ -583,7 +583,10 @@ fn ask_translation(timeline: Timeline, room: RoomId, id: MessageId, asked: bool)
         timeline.asked.update(|asked| asked.push(id));
         match found {
             Some(translation) => timeline.translated(id, translation),
-            None => waiting.set(true),
+            None => {
+                waiting.set(true);
+                ask_again(timeline, room, id, 0);
+            }
         }
     };
     view! {
@@ -597,6 +600,31 @@ fn ask_translation(timeline: Timeline, room: RoomId, id: MessageId, asked: bool)
             }}
         </div>
     }
+}
+
+/// Asks again after 1, 2, 4… seconds (six times) until the translation is
+/// shown: it comes live too, but an event sent while the socket was
+/// (re)connecting would otherwise be missed until the next page load.
+fn ask_again(timeline: Timeline, room: RoomId, id: MessageId, attempt: u32) {
+    if attempt >= 6 {
+        return;
+    }
+    let delay = std::time::Duration::from_secs(1 << attempt);
+    set_timeout(
+        move || {
+            let shown = timeline.messages.with_untracked(|m| m.values().any(|m| m.id == id && m.translation.is_some()));
+            if shown {
+                return;
+            }
+            leptos::task::spawn_local(async move {
+                match super::translation::translate_message(room, id).await {
+                    Ok(Some(translation)) => timeline.translated(id, translation),
+                    _ => ask_again(timeline, room, id, attempt + 1),
+                }
+            });
+        },
+        delay,
+    );
 }
 
 fn message_actions(room: RoomId, id: MessageId, open: RwSignal<bool>) -> impl IntoView {
