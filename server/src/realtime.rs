@@ -267,15 +267,9 @@ async fn with_translations(state: &AppState, viewer: Option<&User>, room: RoomId
         return missed;
     }
     let reading = Reading::new(viewer.id, lang, viewer.translate_mode, &viewer.known_languages);
-    let wanted: Vec<_> = missed.iter().filter(|m| reading.needs(m)).map(|m| m.id).collect();
-    match state.store.translations(&wanted, lang).await {
-        Ok(mut found) => {
-            for message in &mut missed {
-                message.translation = found.remove(&message.id);
-            }
-        }
+    if let Err(err) = state.store.attach_translations(&mut missed, &reading, None).await {
         // The originals, then: the next page load shows the translations.
-        Err(err) => tracing::warn!(%err, "socket: translations for catch-up not read"),
+        tracing::warn!(%err, "socket: translations for catch-up not read");
     }
     missed
 }

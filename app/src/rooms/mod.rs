@@ -255,7 +255,7 @@ pub async fn room_page(slug: String, before: Option<i64>, translate: Option<Stri
     let mut page = tchatche_core::chat::history(&state.store, &state.bus, room.id, before.map(tchatche_core::ids::Seq)).await?;
     let reading = translation::ssr::reading_of(viewer.as_ref(), room);
     if let Some(reading) = &reading {
-        translation::ssr::attach(&mut page.messages, reading, translate).await?;
+        state.store.attach_translations(&mut page.messages, reading, translate).await?;
     }
     access::cache_for(room, viewer.as_ref(), access::Freshness::Live);
     if let (Some(viewer), true, None, true) = (&viewer, member, before, access::is_own_navigation()) {
@@ -298,7 +298,7 @@ pub async fn older_messages(room: RoomId, before: i64) -> Result<(Vec<MessageVie
     let state = app_state();
     let mut page = tchatche_core::chat::history(&state.store, &state.bus, room.id, Some(tchatche_core::ids::Seq(before))).await?;
     if let Some(reading) = translation::ssr::reading_of(viewer.as_ref(), &room) {
-        translation::ssr::attach(&mut page.messages, &reading, None).await?;
+        state.store.attach_translations(&mut page.messages, &reading, None).await?;
     }
     Ok((page.messages, page.has_older))
 }

@@ -49,13 +49,11 @@ pub async fn translate_message(room: RoomId, id: MessageId) -> Result<Option<Tra
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use tchatche_core::{
-        event::MessageView,
-        ids::MessageId,
         languages::{Reading, TranslateMode, base_of},
         store::{Room, User},
     };
 
-    use crate::{error::AppError, state::app_state};
+    use crate::state::app_state;
 
     /// How `viewer` reads `room`, when anything in it is translated for
     /// them: signed in, not "never", an engine for their language, and a
@@ -70,26 +68,6 @@ pub(crate) mod ssr {
         }
         let lang = base_of(crate::language::request_locale().as_str())?;
         languages.contains(&lang).then(|| Reading::new(viewer.id, lang, viewer.translate_mode, &viewer.known_languages))
-    }
-
-    /// Puts on each message the translation this reader gets with the page:
-    /// every one they need when they read "always", else the one they asked for.
-    pub async fn attach(messages: &mut [MessageView], reading: &Reading, asked: Option<MessageId>) -> Result<(), AppError> {
-        let wanted: Vec<MessageId> = messages
-            .iter()
-            .filter(|m| reading.needs(m) && (reading.mode == TranslateMode::Always || Some(m.id) == asked))
-            .map(|m| m.id)
-            .collect();
-        if wanted.is_empty() {
-            return Ok(());
-        }
-        let mut found = app_state().store.translations(&wanted, &reading.lang).await?;
-        for message in messages.iter_mut() {
-            if let Some(translation) = found.remove(&message.id) {
-                message.translation = Some(translation);
-            }
-        }
-        Ok(())
     }
 }
 

@@ -10,9 +10,9 @@ use sqlx::{FromRow, QueryBuilder};
 use super::{Store, on_pool};
 use crate::{
     Result,
-    event::Translation,
+    event::{MessageView, Translation},
     ids::{MessageId, RoomId, Seq, UnixMillis},
-    languages::{TranslateMode, base_of, parse_known},
+    languages::{Reading, TranslateMode, base_of, parse_known},
 };
 
 /// Who in a room reads translations: one entry per member who wants them
@@ -97,6 +97,26 @@ impl Store {
             }
         }
         Ok(found)
+    }
+
+    /// Puts on each message the translation `reading` gets with it: every
+    /// one they need when they read "always", else only the one `asked`.
+    pub async fn attach_translations(&self, messages: &mut [MessageView], reading: &Reading, asked: Option<MessageId>) -> Result<()> {
+        let wanted: Vec<MessageId> = messages
+            .iter()
+            .filter(|m| reading.needs(m) && (reading.mode == TranslateMode::Always || Some(m.id) == asked))
+            .map(|m| m.id)
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let mut found = self.translations(&wanted, &reading.lang).await?;
+        for message in messages.iter_mut() {
+            if let Some(translation) = found.remove(&message.id) {
+                message.translation = Some(translation);
+            }
+        }
+        Ok(())
     }
 
     /// The members of a room who read every message translated.
