@@ -40,7 +40,8 @@ test:
 	@scripts/check-services.sh
 	# No doctests (there are none): rustdoc would compile every crate once more.
 	cargo test $(SERVER_CRATES) --lib --bins --tests --features tchatche-core/test-support,app/ssr
-	cargo leptos build --release   # also compiles the frontend crate for wasm32
+	# No backtrace on a build error: the error itself stays the last thing printed.
+	RUST_LIB_BACKTRACE=0 cargo leptos build --release   # also compiles the frontend crate for wasm32
 	node scripts/wasm-budget.mjs    # the browser bundle stays within 200,000 B brotli
 	cd end2end && npm test
 
