@@ -7,6 +7,7 @@
 //! - [`input`]: the vocabulary of input errors, translated by the app.
 //! - [`event`]: what travels from the server to browsers over the socket.
 //! - [`room`], [`user`], [`message`]: validated inputs and shared views of each domain.
+//! - [`search`]: what a message search asks for and what it finds.
 //! - [`languages`]: the languages of messages, their detection (server), and
 //!   how each person wants them translated.
 //! - `config` (server): the typed configuration from the environment.
@@ -27,6 +28,7 @@ pub mod input;
 pub mod languages;
 pub mod message;
 pub mod room;
+pub mod search;
 pub mod user;
 
 #[cfg(feature = "server")]

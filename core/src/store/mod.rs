@@ -8,6 +8,7 @@
 mod access;
 mod messages;
 mod rooms;
+mod search;
 mod sessions;
 mod translations;
 mod users;

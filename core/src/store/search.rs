@@ -1,0 +1,143 @@
+//! Full-text search over the messages a person may read: FTS5 on SQLite, a
+//! `tsvector` with a GIN index on PostgreSQL (the migrations keep both in
+//! step with every edit and deletion). Only the matching and the marking of
+//! matches differ per engine; the rule of who reads what, the filters and
+//! the order are one text for both.
+
+use sqlx::FromRow;
+
+use super::Store;
+use crate::{
+    Result,
+    access::may_read_sql,
+    event::Author,
+    ids::{MessageId, Seq, UnixMillis, UserId},
+    search::{Excerpt, SearchCursor, SearchHit, SearchQuery, SearchResults, SearchScope},
+};
+
+#[derive(FromRow)]
+struct HitRow {
+    id: MessageId,
+    seq: Seq,
+    slug: String,
+    name: String,
+    author_id: Option<UserId>,
+    username: Option<String>,
+    display_name: Option<String>,
+    created_at: UnixMillis,
+    edited_at: Option<UnixMillis>,
+    /// The body with its matches between `MARK_START` and `MARK_END`.
+    marked: String,
+}
+
+impl From<HitRow> for SearchHit {
+    fn from(row: HitRow) -> Self {
+        let author = match (row.author_id, row.username, row.display_name) {
+            (Some(id), Some(username), Some(display_name)) => Some(Author { id, username, display_name }),
+            _ => None,
+        };
+        Self {
+            id: row.id,
+            seq: row.seq,
+            room_slug: row.slug,
+            room_name: row.name,
+            author,
+            created_at: row.created_at,
+            edited_at: row.edited_at,
+            excerpt: Excerpt::from_marked(&row.marked),
+        }
+    }
+}
+
+const HIT_COLUMNS: &str = "m.id, m.seq, r.slug, r.name, m.author_id, u.username, u.display_name, m.created_at, m.edited_at";
+
+/// The conditions both engines share, numbered from `$first`: the reading
+/// rule (account), room, author, since, until, cursor time and id, limit.
+fn shared_conditions(first: usize) -> String {
+    let p = |offset: usize| format!("${}", first + offset);
+    format!(
+        "m.deleted_at IS NULL AND {may_read}
+         AND ({room} IS NULL OR m.room_id = {room}) AND ({author} IS NULL OR m.author_id = {author})
+         AND m.created_at >= {since} AND m.created_at < {until}
+         AND (m.created_at, m.id) < ({cursor_at}, {cursor_id})
+         ORDER BY m.created_at DESC, m.id DESC LIMIT {limit}",
+        may_read = may_read_sql("r", &p(0)),
+        room = p(1),
+        author = p(2),
+        since = p(3),
+        until = p(4),
+        cursor_at = p(5),
+        cursor_id = p(6),
+        limit = p(7),
+    )
+}
+
+impl Store {
+    /// The newest `limit` messages (older than the scope's cursor) that
+    /// contain every word of `query`, among those `account` may read (see
+    /// `access::reading_account`: `None` reads public rooms only).
+    /// `reader_lang` (ISO 639-1) lets PostgreSQL also match the words'
+    /// stems in the searcher's language.
+    pub async fn search_messages(
+        &self,
+        query: &SearchQuery,
+        reader_lang: Option<&str>,
+        account: Option<UserId>,
+        scope: &SearchScope,
+        limit: u32,
+    ) -> Result<SearchResults> {
+        let cursor = scope.before.unwrap_or(SearchCursor { created_at: UnixMillis(i64::MAX), id: MessageId(uuid::Uuid::max()) });
+        let since = scope.since.unwrap_or(UnixMillis(i64::MIN));
+        let until = scope.until.unwrap_or(UnixMillis(i64::MAX));
+        let fetch = i64::from(limit) + 1;
+        macro_rules! bind_shared {
+            ($query:expr) => {
+                $query
+                    .bind(account)
+                    .bind(scope.room)
+                    .bind(scope.author)
+                    .bind(since)
+                    .bind(until)
+                    .bind(cursor.created_at)
+                    .bind(cursor.id)
+                    .bind(fetch)
+            };
+        }
+        let mut rows: Vec<HitRow> = match self {
+            Self::Sqlite(pool) => {
+                let sql = format!(
+                    "SELECT {HIT_COLUMNS}, highlight(message_search, 0, char(1), char(2)) AS marked
+                     FROM message_search
+                     JOIN message_search_rows sr ON sr.row = message_search.rowid
+                     JOIN messages m ON m.id = sr.message_id
+                     JOIN rooms r ON r.id = m.room_id
+                     LEFT JOIN users u ON u.id = m.author_id
+                     WHERE message_search MATCH $1 AND {}",
+                    shared_conditions(2)
+                );
+                bind_shared!(sqlx::query_as(&sql).bind(query.fts5())).fetch_all(pool).await?
+            }
+            Self::Postgres(pool) => {
+                // Words as written ('simple') or, in the searcher's
+                // language, as stems: the index holds both (see the migration).
+                let sql = format!(
+                    "WITH q AS (SELECT to_tsquery('pg_catalog.simple', $1) || to_tsquery(message_search_config($2), $1) AS query)
+                     SELECT {HIT_COLUMNS},
+                            ts_headline(message_search_config(m.lang), m.body, q.query,
+                                        'HighlightAll=true, StartSel=' || chr(1) || ', StopSel=' || chr(2)) AS marked
+                     FROM q, messages m
+                     JOIN rooms r ON r.id = m.room_id
+                     LEFT JOIN users u ON u.id = m.author_id
+                     WHERE m.search @@ q.query AND {}",
+                    shared_conditions(3)
+                );
+                bind_shared!(sqlx::query_as(&sql).bind(query.tsquery()).bind(reader_lang)).fetch_all(pool).await?
+            }
+        };
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let hits: Vec<SearchHit> = rows.into_iter().map(SearchHit::from).collect();
+        let next = more.then(|| hits.last().map(|hit| SearchCursor { created_at: hit.created_at, id: hit.id })).flatten();
+        Ok(SearchResults { hits, next })
+    }
+}
