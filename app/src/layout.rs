@@ -37,6 +37,9 @@ pub fn Layout(children: Children) -> impl IntoView {
                         >
                             {t!(i18n, nav_home)}
                         </A>
+                        <A href="/search" attr:class=NAV_LINK attr:data-testid="search-link">
+                            {t!(i18n, nav_search)}
+                        </A>
                         <AccountNav />
                         <ThemeToggle words=crate::theme::ThemeWords::for_reader() />
                         <LanguageSwitcher />

@@ -112,6 +112,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/r/:slug/:day") view=rooms::ArchivePage ssr=SsrMode::Async />
                         <Route path=path!("/invite/:token") view=rooms::InvitePage ssr=SsrMode::Async />
                         <Route path=path!("/u/:username") view=pages::ProfilePage ssr=SsrMode::Async />
+                        <Route path=path!("/search") view=pages::SearchPage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>
             </Router>

@@ -42,6 +42,8 @@ pub enum Scope {
     Avatar,
     /// Messages one person asks to translate (each may cost an engine call).
     Translate,
+    /// Message searches by one person, or one address for visitors.
+    Search,
 }
 
 /// `burst` events at once, then one more every `period`.
@@ -66,6 +68,7 @@ impl Scope {
             Self::CreateInvite => quota(20, 60),
             Self::Avatar => quota(5, 60),
             Self::Translate => Quota { burst: 30, period: Duration::from_secs(2) },
+            Self::Search => Quota { burst: 20, period: Duration::from_secs(1) },
         }
     }
 
@@ -82,6 +85,7 @@ impl Scope {
             Self::CreateInvite => "create-invite",
             Self::Avatar => "avatar",
             Self::Translate => "translate",
+            Self::Search => "search",
         }
     }
 }

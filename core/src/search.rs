@@ -23,9 +23,14 @@ pub const MARK_START: char = '\u{1}';
 pub const MARK_END: char = '\u{2}';
 
 /// The words searched for: 1–8 words of letters and digits, from at most
-/// 200 characters of input.
+/// 200 characters of input. Words past the eighth are left out (and the
+/// page says so), as search engines do, rather than refusing the search.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SearchQuery(Vec<String>);
+pub struct SearchQuery {
+    words: Vec<String>,
+    /// Some words were left out.
+    cut: bool,
+}
 
 impl SearchQuery {
     pub const MAX_CHARS: u32 = 200;
@@ -35,7 +40,7 @@ impl SearchQuery {
 
     pub fn parse(raw: &str) -> Result<Self, InputError> {
         check_len(raw.trim(), 1, Self::MAX_CHARS)?;
-        let words: Vec<String> = raw
+        let mut words: Vec<String> = raw
             .split(|c: char| !c.is_alphanumeric())
             .filter(|word| !word.is_empty())
             .map(|word| word.chars().take(Self::MAX_WORD_CHARS).collect::<String>().to_lowercase())
@@ -45,25 +50,31 @@ impl SearchQuery {
                 }
                 words
             });
-        match words.len() {
-            0 => Err(InputError::Malformed),
-            n if n > Self::MAX_WORDS => Err(InputError::TooLong { max: Self::MAX_WORDS as u32 }),
-            _ => Ok(Self(words)),
+        if words.is_empty() {
+            return Err(InputError::Malformed);
         }
+        let cut = words.len() > Self::MAX_WORDS;
+        words.truncate(Self::MAX_WORDS);
+        Ok(Self { words, cut })
     }
 
     pub fn words(&self) -> &[String] {
-        &self.0
+        &self.words
+    }
+
+    /// Whether words past [`Self::MAX_WORDS`] were left out.
+    pub fn was_cut(&self) -> bool {
+        self.cut
     }
 
     /// The FTS5 query: each word quoted, as a prefix, all required.
     pub fn fts5(&self) -> String {
-        self.0.iter().map(|word| format!("\"{word}\"*")).collect::<Vec<_>>().join(" ")
+        self.words.iter().map(|word| format!("\"{word}\"*")).collect::<Vec<_>>().join(" ")
     }
 
     /// The PostgreSQL `to_tsquery` text: each word as a prefix, all required.
     pub fn tsquery(&self) -> String {
-        self.0.iter().map(|word| format!("{word}:*")).collect::<Vec<_>>().join(" & ")
+        self.words.iter().map(|word| format!("{word}:*")).collect::<Vec<_>>().join(" & ")
     }
 }
 
@@ -226,7 +237,9 @@ mod tests {
         assert_eq!(SearchQuery::parse("   "), Err(InputError::Required));
         assert_eq!(SearchQuery::parse("?!…"), Err(InputError::Malformed));
         assert_eq!(SearchQuery::parse(&"a".repeat(201)), Err(InputError::TooLong { max: 200 }));
-        assert_eq!(SearchQuery::parse("a b c d e f g h i"), Err(InputError::TooLong { max: 8 }));
+        let many = SearchQuery::parse("a b c d e f g h i j").unwrap();
+        assert_eq!((many.words().len(), many.was_cut()), (8, true));
+        assert!(!SearchQuery::parse("a b c d e f g h").unwrap().was_cut());
         let long_word = SearchQuery::parse(&"x".repeat(100)).unwrap();
         assert_eq!(long_word.words()[0].len(), 64);
     }

@@ -163,6 +163,7 @@ async fn robots_txt(State(sitemaps): State<Arc<Sitemaps>>) -> Response {
          Disallow: /rooms/new\n\
          Disallow: /invite/\n\
          Disallow: /r/*/settings\n\
+         Disallow: /search\n\
          \n\
          Sitemap: {}/sitemap.xml\n",
         sitemaps.site_url

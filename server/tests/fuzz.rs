@@ -59,6 +59,7 @@ const ENDPOINTS: &[(&str, &[&str])] = &[
     ("public_rooms", &["q", "sort", "after"]),
     ("save_translation", &["mode", "known[]"]),
     ("translate_message", &["room", "id"]),
+    ("search", &["q", "room", "author", "from", "to", "before"]),
 ];
 
 /// A small, seedable generator (xorshift64*): a failing run can be replayed.

@@ -416,7 +416,7 @@ backend_tests! {
 
         let robots = app.client.get(app.at("/robots.txt")).send().await.unwrap().text().await.unwrap();
         assert!(robots.contains(&format!("Sitemap: {}/sitemap.xml", app.origin)));
-        for private_area in ["Disallow: /settings", "Disallow: /invite/", "Disallow: /api/", "Disallow: /r/*/settings"] {
+        for private_area in ["Disallow: /settings", "Disallow: /invite/", "Disallow: /api/", "Disallow: /r/*/settings", "Disallow: /search"] {
             assert!(robots.contains(private_area), "{private_area}");
         }
 

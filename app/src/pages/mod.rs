@@ -3,7 +3,9 @@
 mod home;
 mod not_found;
 mod profile;
+mod search;
 
 pub use home::{HomePage, LocalTime};
 pub use not_found::{NotFound, page_or_error};
 pub use profile::ProfilePage;
+pub use search::SearchPage;

@@ -71,10 +71,7 @@ pub struct RoomPageData {
 
 #[cfg(feature = "ssr")]
 pub(crate) mod access {
-    use tchatche_core::{
-        room::is_slug,
-        store::{Room, RoomOverview, User},
-    };
+    use tchatche_core::store::{Room, RoomOverview, User};
 
     use super::*;
     use crate::{auth::session, state::app_state};
@@ -101,7 +98,7 @@ pub(crate) mod access {
 
     /// The room and the viewer, if the viewer may see it; else 404.
     pub async fn visible_room(slug: &str) -> Result<(Room, Option<User>, bool), AppError> {
-        let room = if is_slug(slug) { app_state().store.room_by_slug(slug).await? } else { None };
+        let room = app_state().store.room_by_slug(slug).await?;
         let room = room.ok_or_else(|| with_status(AppError::NotFound))?;
         let (viewer, member) = admit(&room).await?;
         Ok((room, viewer, member))
@@ -109,7 +106,7 @@ pub(crate) mod access {
 
     /// [`visible_room`], with what the room's pages show besides messages.
     pub async fn visible_overview(slug: &str) -> Result<(RoomOverview, Option<User>, bool), AppError> {
-        let overview = if is_slug(slug) { app_state().store.room_overview(slug).await? } else { None };
+        let overview = app_state().store.room_overview(slug).await?;
         let overview = overview.ok_or_else(|| with_status(AppError::NotFound))?;
         let (viewer, member) = admit(&overview.room).await?;
         Ok((overview, viewer, member))

@@ -110,12 +110,21 @@ impl Store {
         Ok(room)
     }
 
+    /// The room at `/r/{slug}`; none for text no slug can be (without a
+    /// query: PostgreSQL refuses some text, a NUL byte, outright).
     pub async fn room_by_slug(&self, slug: &str) -> Result<Option<Room>> {
+        if !crate::room::is_slug(slug) {
+            return Ok(None);
+        }
         let sql = format!("SELECT {ROOM_COLUMNS} FROM rooms WHERE slug = $1");
         Ok(on_pool!(self, pool => sqlx::query_as::<_, Room>(&sql).bind(slug).fetch_optional(pool).await?))
     }
 
+    /// [`Self::room_by_slug`] with what a room's pages show besides messages.
     pub async fn room_overview(&self, slug: &str) -> Result<Option<RoomOverview>> {
+        if !crate::room::is_slug(slug) {
+            return Ok(None);
+        }
         let sql = format!(
             "SELECT {ROOM_COLUMNS},
                     (SELECT COUNT(*) FROM room_members m WHERE m.room_id = rooms.id) AS member_count,
