@@ -229,6 +229,19 @@ pub fn slugify(name: &str) -> String {
     if slug.is_empty() { "room".to_owned() } else { slug.to_owned() }
 }
 
+/// The bar a page of conversation must meet for search engines to be asked
+/// to index it: thin pages (a greeting, a lone question) are `noindex,
+/// follow` and stay out of the sitemap, so that a site's indexed pages are
+/// the ones worth finding. Deleted messages do not count.
+pub struct IndexQuality;
+
+impl IndexQuality {
+    pub const MIN_MESSAGES: i64 = 3;
+    pub const MIN_AUTHORS: i64 = 2;
+    /// Characters of message text, all messages together.
+    pub const MIN_CHARS: i64 = 300;
+}
+
 /// Whether a path segment can be a room slug (to refuse anything else early).
 pub fn is_slug(value: &str) -> bool {
     (1..=64).contains(&value.len()) && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')

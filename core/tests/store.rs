@@ -110,6 +110,45 @@ backend_tests! {
         assert_eq!(slugs, ["second", "first"]);
     }
 
+    /// A day meets the indexing bar with 3 messages from 2 people and 300
+    /// characters; only then is it in the sitemap. Deleting a message can
+    /// take it back below; a replayed batch changes nothing.
+    async fn thin_days_stay_out_of_the_sitemap(env: TestEnv) {
+        let alice = env.user("alice").await;
+        let bob = env.user("bob").await;
+        let room = env.room("forum", &alice).await;
+        let indexable = RoomChanges { name: "forum", description: "", visibility: Visibility::Public, indexable: true, translate_private: false };
+        env.store.update_room(room.id, &indexable).await.unwrap();
+        let day = UtcDay::parse("2026-03-10").unwrap();
+        let long = "a thoughtful answer ".repeat(6); // 120 characters
+        let write = |seq: i64, author: &tchatche_core::store::User, body: &str| {
+            let mut m = stamped(draft(&room, author, body), seq);
+            m.created_at = UnixMillis(day.start().0 + seq * 60_000);
+            m
+        };
+        let days_listed = || async {
+            env.store.indexable_pages().await.unwrap().into_iter().filter_map(|page| page.day).collect::<Vec<_>>()
+        };
+
+        let one_voice = [write(1, &alice, &long), write(2, &alice, &long), write(3, &alice, &long)];
+        env.store.upsert_messages(&one_voice).await.unwrap();
+        assert_eq!(env.store.archive_day(room.id, day).await.unwrap(), Some(false), "one person is not a conversation");
+        assert!(days_listed().await.is_empty());
+
+        let short_reply = write(4, &bob, "ok");
+        env.store.upsert_messages(&[short_reply.clone()]).await.unwrap();
+        assert_eq!(env.store.archive_day(room.id, day).await.unwrap(), Some(true), "three messages, two people, 362 characters");
+        assert_eq!(days_listed().await, [day]);
+        env.store.upsert_messages(&[short_reply]).await.unwrap();
+        assert_eq!(env.store.archive_day(room.id, day).await.unwrap(), Some(true), "a replay changes nothing");
+
+        let mut deleted = one_voice[0].clone();
+        (deleted.version, deleted.deleted, deleted.body) = (Seq(5), true, String::new());
+        env.store.upsert_messages(&[deleted]).await.unwrap();
+        assert_eq!(env.store.archive_day(room.id, day).await.unwrap(), Some(false), "242 characters left");
+        assert!(days_listed().await.is_empty());
+    }
+
     /// Each batch write keeps the room's archive days: one row per UTC day
     /// with its newest activity, which edits move forward and replays leave
     /// alone; a day's messages read in order.
@@ -125,8 +164,8 @@ backend_tests! {
             messages.push(m);
         }
         env.store.upsert_messages(&messages).await.unwrap();
-        assert!(env.store.has_day(room.id, day).await.unwrap());
-        assert!(!env.store.has_day(room.id, UtcDay(day.0 + 2)).await.unwrap());
+        assert!(env.store.archive_day(room.id, day).await.unwrap().is_some());
+        assert!(env.store.archive_day(room.id, UtcDay(day.0 + 2)).await.unwrap().is_none());
         assert_eq!(env.store.room_overview("diary").await.unwrap().unwrap().latest_day, Some(UtcDay(day.0 + 5)));
         assert_eq!(env.store.neighbour_days(room.id, UtcDay(day.0 + 1)).await.unwrap(), (Some(day), Some(UtcDay(day.0 + 5))));
         assert_eq!(env.store.neighbour_days(room.id, day).await.unwrap(), (None, Some(UtcDay(day.0 + 1))));
@@ -140,6 +179,21 @@ backend_tests! {
         assert!(env.store.indexable_pages().await.unwrap().is_empty());
         let changes = RoomChanges { name: "diary", description: "", visibility: Visibility::Public, indexable: true, translate_private: false };
         env.store.update_room(room.id, &changes).await.unwrap();
+        assert_eq!(env.store.indexable_pages().await.unwrap().len(), 1, "thin days are left out");
+        // Enough conversation for each day to meet the indexing bar, written
+        // at the very start of the day (no later than what is there).
+        let replier = env.user("replier").await;
+        let filler: Vec<MessageView> = [day, UtcDay(day.0 + 1), UtcDay(day.0 + 5)]
+            .into_iter()
+            .flat_map(|d| [0, 1].map(|i| (d, i)))
+            .enumerate()
+            .map(|(n, (d, _))| {
+                let mut m = stamped(draft(&room, &replier, &"a long and useful reply ".repeat(7)), 20 + n as i64);
+                m.created_at = d.start();
+                m
+            })
+            .collect();
+        env.store.upsert_messages(&filler).await.unwrap();
         let edit_at = at(UtcDay(day.0 + 7), 8);
         let mut edited = messages[0].clone();
         (edited.version, edited.edited_at, edited.body) = (Seq(10), Some(edit_at), "m0, edited".into());

@@ -100,8 +100,8 @@ async fn write_past(store: &Store, room: RoomId, author: &str, days_ago: &[i64])
                 seq,
                 version: seq,
                 author: Some(author.clone()),
-                body: format!("said {days} days ago (#{i})"),
-                html: format!("<p>said {days} days ago (#{i})</p>"),
+                body: format!("said {days} days ago (#{i}). {FILLER}"),
+                html: format!("<p>said {days} days ago (#{i}). {FILLER}</p>"),
                 mentions: vec![],
                 created_at: UnixMillis(now - days * DAY_MS),
                 edited_at: None,
@@ -114,6 +114,10 @@ async fn write_past(store: &Store, room: RoomId, author: &str, days_ago: &[i64])
     store.upsert_messages(&messages).await.unwrap();
     messages
 }
+
+/// Words enough that three messages from two people make an archive day
+/// worth indexing (`IndexQuality`).
+const FILLER: &str = "Here is a longer thought, so that the conversation is worth reading for someone else.";
 
 fn day_ago(days: i64) -> String {
     UtcDay::of(UnixMillis(UnixMillis::now().0 - days * DAY_MS)).to_string()
@@ -356,6 +360,8 @@ backend_tests! {
         set_room(&app, &slug, "Diary", "public", Some("on")).await;
         let room = app.room_id(&slug).await;
         write_past(&app.env.store, room, "alice", &[3, 3, 1, 0]).await;
+        app.env.user("bob").await;
+        write_past(&app.env.store, room, "bob", &[1, 1]).await;
         let visitor = browser().0;
         let (three, one, today) = (day_ago(3), day_ago(1), day_ago(0));
 
@@ -381,6 +387,11 @@ backend_tests! {
         let oldest = get(&app, &visitor, &format!("/r/{slug}/{three}")).await;
         assert!(oldest.html.contains("said 3 days ago (#0)") && oldest.html.contains("said 3 days ago (#1)"));
         assert!(!oldest.html.contains(r#"rel="prev""#));
+        // One person's two messages are below the indexing bar: readable,
+        // its links followed, but not for search results.
+        assert_eq!(oldest.status, StatusCode::OK);
+        assert!(oldest.noindex() && !oldest.html.contains(r#"rel="canonical""#));
+        assert!(oldest.html.contains(&format!(r#"href="/r/{slug}/{one}" rel="next""#)));
         assert_eq!(get(&app, &visitor, &format!("/r/{slug}/{today}")).await.header("cache-control"), "public, max-age=60");
         // Signed in, the page shows the person: it stays in their browser.
         assert_eq!(get(&app, &app.client, &format!("/r/{slug}/{one}")).await.header("cache-control"), "private, no-cache");
@@ -410,9 +421,13 @@ backend_tests! {
         set_room(&app, &listed_room, "Listed", "public", Some("on")).await;
         set_room(&app, &went_private, "Went private", "public", Some("on")).await;
         set_room(&app, &went_private, "Went private", "private", Some("on")).await;
+        app.env.user("bob").await;
         for slug in [&listed_room, &unlisted, &went_private] {
             write_past(&app.env.store, app.room_id(slug).await, "alice", &[2, 0]).await;
+            write_past(&app.env.store, app.room_id(slug).await, "bob", &[2, 2, 0, 0]).await;
         }
+        // A day below the indexing bar stays out.
+        write_past(&app.env.store, app.room_id(&listed_room).await, "alice", &[5]).await;
 
         let robots = app.client.get(app.at("/robots.txt")).send().await.unwrap().text().await.unwrap();
         assert!(robots.contains(&format!("Sitemap: {}/sitemap.xml", app.origin)));
@@ -443,9 +458,9 @@ backend_tests! {
         let room = env.room("ancient", &owner).await;
         env.store.update_room(room.id, &tchatche_core::store::RoomChanges { name: "Ancient", description: "", visibility: Visibility::Public, indexable: true, translate_private: false }).await.unwrap();
         // 60,000 days with messages: 164 years of daily conversation.
-        let fill = "INSERT INTO room_days (room_id, day, last_activity_at)
+        let fill = "INSERT INTO room_days (room_id, day, last_activity_at, indexable)
                     WITH RECURSIVE d(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM d WHERE n < 59999)
-                    SELECT $1, CAST(n AS BIGINT), CAST(n AS BIGINT) * 86400000 FROM d";
+                    SELECT $1, CAST(n AS BIGINT), CAST(n AS BIGINT) * 86400000, CAST(1 AS BOOLEAN) FROM d";
         match &env.store {
             Store::Sqlite(pool) => { sqlx::query(fill).bind(room.id).execute(pool).await.unwrap(); }
             Store::Postgres(pool) => { sqlx::query(fill).bind(room.id).execute(pool).await.unwrap(); }

@@ -75,9 +75,7 @@ pub async fn archive_page(slug: String, day: String, after: Option<i64>) -> Resu
     let room = &overview.room;
     let store = &app_state().store;
     let Some(day) = UtcDay::parse(&day) else { return Err(with_status(AppError::NotFound)) };
-    if !store.has_day(room.id, day).await? {
-        return Err(with_status(AppError::NotFound));
-    }
+    let Some(worth_indexing) = store.archive_day(room.id, day).await? else { return Err(with_status(AppError::NotFound)) };
     let (mut messages, mut has_more) = store.messages_on_day(room.id, day, after.map(Seq), ARCHIVE_PAGE).await?;
     if keep_within_page_bytes(&mut messages) {
         has_more = true;
@@ -86,8 +84,9 @@ pub async fn archive_page(slug: String, day: String, after: Option<i64>) -> Resu
 
     let freshness = if day == UtcDay::of(UnixMillis::now()) { Freshness::Today } else { Freshness::PastDay };
     access::cache_for(room, viewer.as_ref(), freshness);
-    // A continuation page (`?after=`) is reached from its day's first page.
-    let seo = if access::indexable(room) && after.is_none() {
+    // A continuation page (`?after=`) is reached from its day's first page;
+    // a thin day (`IndexQuality`) is `noindex`, its links still followed.
+    let seo = if access::indexable(room) && after.is_none() && worth_indexing {
         let url = format!("{}/r/{}/{day}", ssr::site_url(), room.slug);
         let headline = format!("{} · {day}", room.name);
         let owner = overview.owner_name.as_deref();

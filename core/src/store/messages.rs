@@ -10,6 +10,7 @@ use crate::{
     Result,
     event::{Author, MessageView},
     ids::{MessageId, RoomId, Seq, UnixMillis, UserId, UtcDay},
+    room::IndexQuality,
 };
 
 /// A page of history, oldest first.
@@ -144,6 +145,23 @@ impl InsertMessageRows for sqlx::Transaction<'_, sqlx::Sqlite> {
     }
 }
 
+/// Recomputes whether a day (`$1` room, `$2` day, from `$4` to `$5`) meets
+/// [`IndexQuality`], unless it already did and no message of it was revised
+/// (`$3`).
+fn day_quality_sql() -> String {
+    format!(
+        "UPDATE room_days SET indexable = (
+             SELECT COUNT(*) >= {messages} AND COUNT(DISTINCT m.author_id) >= {authors}
+                    AND COALESCE(SUM(LENGTH(m.body)), 0) >= {chars}
+             FROM messages m
+             WHERE m.room_id = $1 AND m.created_at >= $4 AND m.created_at < $5 AND m.deleted_at IS NULL)
+         WHERE room_id = $1 AND day = $2 AND (NOT indexable OR $3)",
+        messages = IndexQuality::MIN_MESSAGES,
+        authors = IndexQuality::MIN_AUTHORS,
+        chars = IndexQuality::MIN_CHARS,
+    )
+}
+
 impl Store {
     /// Stores message versions in one transaction. Idempotent and order
     /// independent: a version only replaces a stored one with a lower
@@ -170,16 +188,19 @@ impl Store {
 
         // Ordered maps: concurrent workers then lock rows in the same order.
         let mut rooms: BTreeMap<RoomId, (Seq, UnixMillis)> = BTreeMap::new();
-        let mut days: BTreeMap<(RoomId, UtcDay), UnixMillis> = BTreeMap::new();
+        // Each day's last activity, and whether the batch revises a message
+        // of it (an edit or a deletion: a new version of an older message).
+        let mut days: BTreeMap<(RoomId, UtcDay), (UnixMillis, bool)> = BTreeMap::new();
         for m in &rows {
             let activity = m.edited_at.unwrap_or(m.created_at);
             let entry = rooms.entry(m.room_id).or_insert((m.version, activity));
             entry.0 = entry.0.max(m.version);
             entry.1 = entry.1.max(activity);
-            let day = days.entry((m.room_id, UtcDay::of(m.created_at))).or_insert(activity);
-            *day = (*day).max(activity);
+            let day = days.entry((m.room_id, UtcDay::of(m.created_at))).or_insert((activity, false));
+            day.0 = day.0.max(activity);
+            day.1 |= m.version > m.seq;
         }
-        let days: Vec<((RoomId, UtcDay), UnixMillis)> = days.into_iter().collect();
+        let days: Vec<((RoomId, UtcDay), (UnixMillis, bool))> = days.into_iter().collect();
 
         // A deleted message keeps no translation of its words.
         let deleted: Vec<MessageId> = rows.iter().filter(|m| m.deleted).map(|m| m.id).collect();
@@ -211,7 +232,7 @@ impl Store {
             // The archive's days (few per batch: usually one per room).
             for chunk in days.chunks(ROWS_PER_STATEMENT) {
                 let mut insert = QueryBuilder::new("INSERT INTO room_days (room_id, day, last_activity_at) ");
-                insert.push_values(chunk, |mut row, ((room, day), activity)| {
+                insert.push_values(chunk, |mut row, ((room, day), (activity, _))| {
                     row.push_bind(*room).push_bind(*day).push_bind(*activity);
                 });
                 insert.push(
@@ -219,6 +240,19 @@ impl Store {
                       WHERE room_days.last_activity_at < excluded.last_activity_at",
                 );
                 insert.build().execute(&mut *tx).await?;
+            }
+            // The days' quality: new messages only raise it, so a day that
+            // met the bar is looked at again only when a message of it was
+            // edited or deleted.
+            for ((room, day), (_, revised)) in &days {
+                sqlx::query(&day_quality_sql())
+                    .bind(room)
+                    .bind(day)
+                    .bind(revised)
+                    .bind(day.start())
+                    .bind(day.end())
+                    .execute(&mut *tx)
+                    .await?;
             }
         });
         Ok(())

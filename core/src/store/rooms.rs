@@ -189,22 +189,23 @@ impl Store {
         })
     }
 
-    /// Whether the room has messages on `day`.
-    pub async fn has_day(&self, room: RoomId, day: UtcDay) -> Result<bool> {
-        let sql = "SELECT COUNT(*) FROM room_days WHERE room_id = $1 AND day = $2";
-        let count: i64 = on_pool!(self, pool => sqlx::query_scalar(sql).bind(room).bind(day).fetch_one(pool).await?);
-        Ok(count > 0)
+    /// Whether the room has messages on `day` (`None` if not) and, if so,
+    /// whether that day meets [`crate::room::IndexQuality`].
+    pub async fn archive_day(&self, room: RoomId, day: UtcDay) -> Result<Option<bool>> {
+        let sql = "SELECT indexable FROM room_days WHERE room_id = $1 AND day = $2";
+        Ok(on_pool!(self, pool => sqlx::query_scalar(sql).bind(room).bind(day).fetch_optional(pool).await?))
     }
 
     /// Every page search engines may index, room by room: each public,
-    /// indexable room (`day` is `None`) followed by its archive days.
+    /// indexable room (`day` is `None`) followed by its archive days that
+    /// meet [`crate::room::IndexQuality`].
     pub async fn indexable_pages(&self) -> Result<Vec<IndexablePage>> {
         let sql = "SELECT slug, day, last_activity_at FROM (
                        SELECT r.slug, NULL AS day, r.last_activity_at FROM rooms r
                        WHERE r.visibility = 'public' AND r.indexable
                        UNION ALL
                        SELECT r.slug, d.day, d.last_activity_at FROM room_days d JOIN rooms r ON r.id = d.room_id
-                       WHERE r.visibility = 'public' AND r.indexable
+                       WHERE r.visibility = 'public' AND r.indexable AND d.indexable
                    ) pages
                    ORDER BY slug, COALESCE(day, -1)";
         Ok(on_pool!(self, pool => sqlx::query_as::<_, IndexablePage>(sql).fetch_all(pool).await?))
