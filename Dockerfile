@@ -17,7 +17,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN cargo leptos build --release \
+RUN cargo leptos build --release --split \
  && cargo build --release -p worker
 
 FROM debian:bookworm-slim AS runtime

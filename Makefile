@@ -24,7 +24,7 @@ tools:
 
 .PHONY: build
 build: tools
-	cargo leptos build --release
+	cargo leptos build --release --split
 
 .PHONY: run
 run: build
@@ -32,7 +32,7 @@ run: build
 
 .PHONY: dev
 dev: tools
-	cargo leptos watch
+	cargo leptos watch --split
 
 .PHONY: test
 test:
@@ -41,8 +41,9 @@ test:
 	# No doctests (there are none): rustdoc would compile every crate once more.
 	cargo test $(SERVER_CRATES) --lib --bins --tests --features tchatche-core/test-support,app/ssr
 	# No backtrace on a build error: the error itself stays the last thing printed.
-	RUST_LIB_BACKTRACE=0 cargo leptos build --release   # also compiles the frontend crate for wasm32
-	node scripts/wasm-budget.mjs    # the browser bundle stays within 200,000 B brotli
+	# --split: lazily loaded code (`#[island(lazy)]`, `#[lazy]`) goes in WASM files of its own.
+	RUST_LIB_BACKTRACE=0 cargo leptos build --release --split   # also compiles the frontend crate for wasm32
+	node scripts/wasm-budget.mjs    # the browser bundle stays within its budgets
 	cd end2end && npm test
 
 .PHONY: bench

@@ -1,31 +1,46 @@
 #!/usr/bin/env node
-// The browser bundle's size budget (issue 5): the hydrate WASM, as the release
-// build leaves it in target/site/pkg, must stay within 200,000 bytes once
-// compressed with brotli (quality 11, what a static pre-compression would
-// use). Run by `make test` after the release build; fails the build above it.
-//
-// It also fails if an interface string is in the bundle (issue 14): islands
-// get their words from the server, so the bundle carries no translation
-// tables and does not grow with the number of languages.
+// The browser bundle's size budget. The release build is split
+// (`cargo leptos build --release --split`): the main WASM is what every page
+// loads; `split_*`/`chunk_*` files hold code only some pages load (an island
+// marked `#[island(lazy)]`, a `#[lazy]` function) and load it when they need
+// it. Sizes are brotli at quality 11 (what a static pre-compression would
+// use). Run by `make test` after the release build; it fails the build when
+// - the main WASM passes MAIN_BUDGET: what a reader of a public room loads
+//   (issue 15 asks for 150,000 B; BENCHMARKS.md says how far it is and why);
+// - everything together passes TOTAL_BUDGET: what a member may load in all;
+// - an interface string is in any of them (issue 14): islands get their
+//   words from the server, so the bundle does not grow with the languages.
 import { readdirSync, readFileSync } from "node:fs";
 import { brotliCompressSync, constants } from "node:zlib";
 
-const BUDGET = 200_000;
+const MAIN_BUDGET = 200_000;
+const TOTAL_BUDGET = 300_000;
 const dir = "target/site/pkg";
-const wasm = readdirSync(dir).filter((name) => name.endsWith(".wasm"));
-if (wasm.length !== 1) {
-  console.error(`expected one .wasm in ${dir}, found ${wasm.length}: run cargo leptos build --release`);
+const files = readdirSync(dir).filter((name) => name.endsWith(".wasm"));
+const main = files.filter((name) => name.startsWith("tchatche."));
+if (main.length !== 1) {
+  console.error(`expected one main tchatche.*.wasm in ${dir}, found ${main.length}: run cargo leptos build --release --split`);
   process.exit(1);
 }
-const raw = readFileSync(`${dir}/${wasm[0]}`);
-const brotli = brotliCompressSync(raw, {
-  params: {
-    [constants.BROTLI_PARAM_QUALITY]: 11,
-    [constants.BROTLI_PARAM_SIZE_HINT]: raw.length,
-  },
-}).length;
-const verdict = brotli <= BUDGET ? "within" : "OVER";
-console.log(`hydrate WASM: ${raw.length} B raw, ${brotli} B brotli: ${verdict} the ${BUDGET} B budget`);
+const brotli = (raw) =>
+  brotliCompressSync(raw, {
+    params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length },
+  }).length;
+const sizes = files.map((name) => {
+  const raw = readFileSync(`${dir}/${name}`);
+  return { name, raw, compressed: brotli(raw) };
+});
+let within = true;
+for (const { name, raw, compressed } of sizes) {
+  console.log(`${name}: ${raw.length} B raw, ${compressed} B brotli`);
+}
+const mainSize = sizes.find((file) => file.name === main[0]).compressed;
+const total = sizes.reduce((sum, file) => sum + file.compressed, 0);
+for (const [what, size, budget] of [["main WASM (every page)", mainSize, MAIN_BUDGET], ["all WASM", total, TOTAL_BUDGET]]) {
+  const verdict = size <= budget ? "within" : "OVER";
+  within &&= size <= budget;
+  console.log(`${what}: ${size} B brotli: ${verdict} the ${budget} B budget`);
+}
 
 // Every piece of locale text between placeholders, long enough not to occur
 // by chance: 10 bytes for translations, 16 for English, whose short words
@@ -37,11 +52,11 @@ for (const file of readdirSync(localeDir).filter((name) => name.endsWith(".json"
   for (const [key, value] of Object.entries(JSON.parse(readFileSync(`${localeDir}/${file}`, "utf8")))) {
     for (const piece of value.split(/\{\{[^}]*\}\}/)) {
       const bytes = Buffer.from(piece.trim(), "utf8");
-      if (bytes.length >= minBytes && raw.includes(bytes)) shipped.push(`${file} ${key}: ${piece.trim()}`);
+      if (bytes.length >= minBytes && sizes.some(({ raw }) => raw.includes(bytes))) shipped.push(`${file} ${key}: ${piece.trim()}`);
     }
   }
 }
 if (shipped.length > 0) {
   console.error(`interface strings in the WASM (islands must get them from the server):\n  ${shipped.join("\n  ")}`);
 }
-process.exit(brotli <= BUDGET && shipped.length === 0 ? 0 : 1);
+process.exit(within && shipped.length === 0 ? 0 : 1);

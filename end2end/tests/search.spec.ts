@@ -1,5 +1,5 @@
 import { expect, type Page } from "@playwright/test";
-import { createRoom, person, ready, send, test, watchConsole } from "./support";
+import { createRoom, jsEnabled, person, ready, send, test, watchConsole } from "./support";
 
 /** A word no other test writes: letters and digits only, so it is one search word. */
 const uniqueWord = () => `zq${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -50,15 +50,18 @@ test.describe("search", () => {
     await alice.context.close();
   });
 
-  test("a search without words says why, in the reader's language, and keeps the filters", async ({ page }) => {
+  test("a search without words says why, in the reader's language, and keeps the filters", async ({ browser, page }, info) => {
     await page.goto("/search?q=%3F%21&from=2026-13-45");
     await expect(page.getByTestId("search-error-q")).toHaveText("This value is not valid.");
     await expect(page.getByTestId("search-error-from")).toHaveText("This value is not valid.");
     await expect(page.getByLabel("Words")).toHaveValue("?!");
     await expect(page.getByLabel("Words")).toHaveAttribute("aria-invalid", "true");
 
-    await page.setExtraHTTPHeaders({ "accept-language": "fr" });
-    await page.goto("/search?q=%3F");
-    await expect(page.getByTestId("search-error-q")).toHaveText("Cette valeur n’est pas valide.");
+    // A French browser (its own: the first page leaves a language cookie).
+    const french = await browser.newContext({ locale: "fr-FR", javaScriptEnabled: jsEnabled(info) });
+    const frenchPage = await french.newPage();
+    await frenchPage.goto("/search?q=%3F");
+    await expect(frenchPage.getByTestId("search-error-q")).toHaveText("Cette valeur n’est pas valide.");
+    await french.close();
   });
 });

@@ -117,7 +117,8 @@ pub struct FieldInput {
     error_texts: Vec<(InputError, String)>,
 }
 
-#[island]
+/// Lazy: its code loads only on the pages that have a checked field.
+#[island(lazy)]
 fn CheckedInput(input: FieldInput) -> impl IntoView {
     let FieldInput { name, input_type, autocomplete, check, minlength, maxlength, required, value, server_error, error_texts } =
         input;

@@ -7,10 +7,7 @@ use leptos::{prelude::*, server_fn::codec::GetUrl};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
-use tchatche_core::{
-    input::InputError,
-    search::{Excerpt, SearchHit, SearchResults},
-};
+use tchatche_core::search::{Excerpt, SearchHit, SearchResults};
 
 use crate::{
     auth::urlencode,
@@ -52,6 +49,7 @@ pub async fn search_messages(
     use tchatche_core::{
         access::{reading_account, room_access},
         ids::UtcDay,
+        input::InputError,
         languages::base_of,
         limits::{Scope, address_key},
         search::{SearchCursor, SearchQuery, SearchScope},
