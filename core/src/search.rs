@@ -94,21 +94,23 @@ pub struct SearchScope {
 }
 
 /// A result's place in the order (newest first): where the next page starts.
+/// `position` is the engine's key of that order: the time it was written
+/// on PostgreSQL, its row in the SQLite index (see the search migration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchCursor {
-    pub created_at: UnixMillis,
+    pub position: i64,
     pub id: MessageId,
 }
 
 impl SearchCursor {
-    /// `{created_at}_{id}`, as it travels in a link.
+    /// `{position}_{id}`, as it travels in a link.
     pub fn encode(&self) -> String {
-        format!("{}_{}", self.created_at.0, self.id.0)
+        format!("{}_{}", self.position, self.id.0)
     }
 
     pub fn decode(text: &str) -> Option<Self> {
-        let (at, id) = text.split_once('_')?;
-        Some(Self { created_at: UnixMillis(at.parse().ok()?), id: MessageId(id.parse().ok()?) })
+        let (position, id) = text.split_once('_')?;
+        Some(Self { position: position.parse().ok()?, id: MessageId(id.parse().ok()?) })
     }
 }
 
@@ -116,6 +118,8 @@ impl SearchCursor {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchHit {
     pub id: MessageId,
+    /// Its place in the order ([`SearchCursor::position`]).
+    pub position: i64,
     pub seq: Seq,
     pub room_slug: String,
     pub room_name: String,
@@ -246,7 +250,7 @@ mod tests {
 
     #[test]
     fn cursors_travel_in_links() {
-        let cursor = SearchCursor { created_at: UnixMillis(1_700_000_000_123), id: MessageId(uuid::Uuid::nil()) };
+        let cursor = SearchCursor { position: 1_700_000_000_123, id: MessageId(uuid::Uuid::nil()) };
         assert_eq!(SearchCursor::decode(&cursor.encode()), Some(cursor));
         for bad in ["", "_", "12", "x_00000000-0000-0000-0000-000000000000", "1_not-a-uuid"] {
             assert_eq!(SearchCursor::decode(bad), None, "{bad:?}");

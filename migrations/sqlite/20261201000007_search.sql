@@ -6,7 +6,9 @@
 -- FTS5 rows are keyed by integers, and `messages` has none that lasts:
 -- its key is a UUID, and the implicit rowid of such a table may change on
 -- VACUUM. `message_search_rows` hands each indexed message a row number of
--- its own; re-indexing an edited message gives it a new one.
+-- its own, in the order messages are first stored (about the order they
+-- were posted), which an edit keeps: results come newest first by walking
+-- the index backwards, without sorting every match.
 
 CREATE TABLE message_search_rows (
     row        INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -23,13 +25,14 @@ BEGIN
     INSERT INTO message_search (rowid, body) VALUES (last_insert_rowid(), new.body);
 END;
 
--- Fired by the worker's upsert of a newer version (an edit or a deletion).
+-- Fired by the worker's upsert of a newer version (an edit or a deletion):
+-- an edit is indexed again under the same row, a deletion leaves the index.
 CREATE TRIGGER messages_search_update AFTER UPDATE OF body, deleted_at ON messages
 BEGIN
     DELETE FROM message_search WHERE rowid = (SELECT row FROM message_search_rows WHERE message_id = old.id);
-    DELETE FROM message_search_rows WHERE message_id = old.id;
-    INSERT INTO message_search_rows (message_id) SELECT new.id WHERE new.deleted_at IS NULL;
-    INSERT INTO message_search (rowid, body) SELECT last_insert_rowid(), new.body WHERE new.deleted_at IS NULL;
+    DELETE FROM message_search_rows WHERE message_id = old.id AND new.deleted_at IS NOT NULL;
+    INSERT INTO message_search (rowid, body)
+    SELECT row, new.body FROM message_search_rows WHERE message_id = new.id AND new.deleted_at IS NULL;
 END;
 
 -- A deleted room takes its messages along (ON DELETE CASCADE fires this).

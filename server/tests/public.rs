@@ -196,11 +196,16 @@ backend_tests! {
         let slug = app.create_room("Garden", "public").await;
         let room = |app: &TestApp| { let slug = slug.clone(); let store = app.env.store.clone(); async move { store.room_by_slug(&slug).await.unwrap().unwrap() } };
         assert!(!room(&app).await.indexable, "off by default");
-        assert!(get(&app, &browser().0, &format!("/r/{slug}")).await.noindex());
+        let page = get(&app, &browser().0, &format!("/r/{slug}")).await;
+        assert!(page.noindex());
+        assert!(!page.html.contains(r#"data-testid="room-indexed""#), "the page says nothing of search engines");
+        assert!(page.html.contains(&format!(r#"href="/search?room={slug}""#)), "the room can be searched");
 
         assert_eq!(set_room(&app, &slug, "Garden", "public", Some("on")).await.status(), StatusCode::OK);
         assert!(room(&app).await.indexable);
-        assert!(get(&app, &browser().0, &format!("/r/{slug}")).await.indexable());
+        let page = get(&app, &browser().0, &format!("/r/{slug}")).await;
+        assert!(page.indexable());
+        assert!(page.html.contains(r#"data-testid="room-indexed">Visible to search engines<"#), "the page says so");
 
         let bad = set_room(&app, &slug, "Garden", "public", Some("maybe")).await;
         assert_eq!(bad.status(), StatusCode::BAD_REQUEST);

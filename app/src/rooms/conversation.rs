@@ -251,6 +251,12 @@ fn RoomHeader(room: RoomInfo, latest_day: Option<String>) -> impl IntoView {
                         }}
                     </span>
                     <span>{tu_string!(i18n, directory_members, count = room.member_count)}</span>
+                    {(room.visibility == Visibility::Public && room.indexable).then(|| view! {
+                        <span data-testid="room-indexed">{tu_string!(i18n, room_indexed)}</span>
+                    })}
+                    <a href=format!("/search?room={}", room.slug) class="underline" data-testid="room-search">
+                        {tu_string!(i18n, room_search)}
+                    </a>
                     {latest_day.map(|day| view! {
                         <a href=format!("/r/{}/{day}", room.slug) class="underline" data-testid="archive-link">
                             {tu_string!(i18n, archive_link)}

@@ -122,6 +122,11 @@ impl InsertMessageRows for sqlx::Transaction<'_, sqlx::Postgres> {
 
 impl InsertMessageRows for sqlx::Transaction<'_, sqlx::Sqlite> {
     async fn insert_message_rows(&mut self, rows: &[&MessageView]) -> Result<()> {
+        // In the order they were written: the search index numbers its rows
+        // in insertion order and lists results by it (the search migration).
+        // (SQLite has one writer: the order of locks does not matter here.)
+        let mut rows = rows.to_vec();
+        rows.sort_by_key(|m| (m.created_at, m.room_id, m.seq));
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut insert = QueryBuilder::new(INSERT_MESSAGES);
             insert.push_values(chunk, |mut row, m| {

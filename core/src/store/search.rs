@@ -18,6 +18,7 @@ use crate::{
 #[derive(FromRow)]
 struct HitRow {
     id: MessageId,
+    position: i64,
     seq: Seq,
     slug: String,
     name: String,
@@ -38,6 +39,7 @@ impl From<HitRow> for SearchHit {
         };
         Self {
             id: row.id,
+            position: row.position,
             seq: row.seq,
             room_slug: row.slug,
             room_name: row.name,
@@ -52,23 +54,18 @@ impl From<HitRow> for SearchHit {
 const HIT_COLUMNS: &str = "m.id, m.seq, r.slug, r.name, m.author_id, u.username, u.display_name, m.created_at, m.edited_at";
 
 /// The conditions both engines share, numbered from `$first`: the reading
-/// rule (account), room, author, since, until, cursor time and id, limit.
+/// rule (account), room, author, since, until.
 fn shared_conditions(first: usize) -> String {
     let p = |offset: usize| format!("${}", first + offset);
     format!(
         "m.deleted_at IS NULL AND {may_read}
          AND ({room} IS NULL OR m.room_id = {room}) AND ({author} IS NULL OR m.author_id = {author})
-         AND m.created_at >= {since} AND m.created_at < {until}
-         AND (m.created_at, m.id) < ({cursor_at}, {cursor_id})
-         ORDER BY m.created_at DESC, m.id DESC LIMIT {limit}",
+         AND m.created_at >= {since} AND m.created_at < {until}",
         may_read = may_read_sql("r", &p(0)),
         room = p(1),
         author = p(2),
         since = p(3),
         until = p(4),
-        cursor_at = p(5),
-        cursor_id = p(6),
-        limit = p(7),
     )
 }
 
@@ -86,58 +83,64 @@ impl Store {
         scope: &SearchScope,
         limit: u32,
     ) -> Result<SearchResults> {
-        let cursor = scope.before.unwrap_or(SearchCursor { created_at: UnixMillis(i64::MAX), id: MessageId(uuid::Uuid::max()) });
         let since = scope.since.unwrap_or(UnixMillis(i64::MIN));
         let until = scope.until.unwrap_or(UnixMillis(i64::MAX));
+        let (before, before_id) = match scope.before {
+            Some(cursor) => (cursor.position, cursor.id),
+            None => (i64::MAX, MessageId(uuid::Uuid::max())),
+        };
         let fetch = i64::from(limit) + 1;
         macro_rules! bind_shared {
             ($query:expr) => {
-                $query
-                    .bind(account)
-                    .bind(scope.room)
-                    .bind(scope.author)
-                    .bind(since)
-                    .bind(until)
-                    .bind(cursor.created_at)
-                    .bind(cursor.id)
-                    .bind(fetch)
+                $query.bind(account).bind(scope.room).bind(scope.author).bind(since).bind(until)
             };
         }
         let mut rows: Vec<HitRow> = match self {
+            // Newest first is the index's own order backwards (rows follow
+            // the order messages were stored): no sort of every match, so
+            // a common word costs no more than a rare one.
             Self::Sqlite(pool) => {
                 let sql = format!(
-                    "SELECT {HIT_COLUMNS}, highlight(message_search, 0, char(1), char(2)) AS marked
+                    "SELECT {HIT_COLUMNS}, message_search.rowid AS position,
+                            highlight(message_search, 0, char(1), char(2)) AS marked
                      FROM message_search
                      JOIN message_search_rows sr ON sr.row = message_search.rowid
                      JOIN messages m ON m.id = sr.message_id
                      JOIN rooms r ON r.id = m.room_id
                      LEFT JOIN users u ON u.id = m.author_id
-                     WHERE message_search MATCH $1 AND {}",
+                     WHERE message_search MATCH $1 AND message_search.rowid < $7 AND {}
+                     ORDER BY message_search.rowid DESC LIMIT $8",
                     shared_conditions(2)
                 );
-                bind_shared!(sqlx::query_as(&sql).bind(query.fts5())).fetch_all(pool).await?
+                bind_shared!(sqlx::query_as(&sql).bind(query.fts5())).bind(before).bind(fetch).fetch_all(pool).await?
             }
             Self::Postgres(pool) => {
                 // Words as written ('simple') or, in the searcher's
                 // language, as stems: the index holds both (see the migration).
                 let sql = format!(
                     "WITH q AS (SELECT to_tsquery('pg_catalog.simple', $1) || to_tsquery(message_search_config($2), $1) AS query)
-                     SELECT {HIT_COLUMNS},
+                     SELECT {HIT_COLUMNS}, m.created_at AS position,
                             ts_headline(message_search_config(m.lang), m.body, q.query,
                                         'HighlightAll=true, StartSel=' || chr(1) || ', StopSel=' || chr(2)) AS marked
                      FROM q, messages m
                      JOIN rooms r ON r.id = m.room_id
                      LEFT JOIN users u ON u.id = m.author_id
-                     WHERE m.search @@ q.query AND {}",
+                     WHERE m.search @@ q.query AND (m.created_at, m.id) < ($8, $9) AND {}
+                     ORDER BY m.created_at DESC, m.id DESC LIMIT $10",
                     shared_conditions(3)
                 );
-                bind_shared!(sqlx::query_as(&sql).bind(query.tsquery()).bind(reader_lang)).fetch_all(pool).await?
+                bind_shared!(sqlx::query_as(&sql).bind(query.tsquery()).bind(reader_lang))
+                    .bind(before)
+                    .bind(before_id)
+                    .bind(fetch)
+                    .fetch_all(pool)
+                    .await?
             }
         };
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
         let hits: Vec<SearchHit> = rows.into_iter().map(SearchHit::from).collect();
-        let next = more.then(|| hits.last().map(|hit| SearchCursor { created_at: hit.created_at, id: hit.id })).flatten();
+        let next = more.then(|| hits.last().map(|hit| SearchCursor { position: hit.position, id: hit.id })).flatten();
         Ok(SearchResults { hits, next })
     }
 }
