@@ -116,20 +116,27 @@ impl Store {
             }
             Self::Postgres(pool) => {
                 // Words as written ('simple') or, in the searcher's
-                // language, as stems: the index holds both (see the migration).
+                // language, as stems: the index holds both (see the
+                // migration). Written out, not in a CTE, so that the planner
+                // sees the words and knows how common they are: a common
+                // word walks the messages newest first, a rare one the GIN
+                // index.
+                let query_of = "(to_tsquery('pg_catalog.simple', $1) || to_tsquery(message_search_config($2), $1))";
                 let sql = format!(
-                    "WITH q AS (SELECT to_tsquery('pg_catalog.simple', $1) || to_tsquery(message_search_config($2), $1) AS query)
-                     SELECT {HIT_COLUMNS}, m.created_at AS position,
-                            ts_headline(message_search_config(m.lang), m.body, q.query,
+                    "SELECT {HIT_COLUMNS}, m.created_at AS position,
+                            ts_headline(message_search_config(m.lang), m.body, {query_of},
                                         'HighlightAll=true, StartSel=' || chr(1) || ', StopSel=' || chr(2)) AS marked
-                     FROM q, messages m
+                     FROM messages m
                      JOIN rooms r ON r.id = m.room_id
                      LEFT JOIN users u ON u.id = m.author_id
-                     WHERE m.search @@ q.query AND (m.created_at, m.id) < ($8, $9) AND {}
+                     WHERE m.search @@ {query_of} AND (m.created_at, m.id) < ($8, $9) AND {}
                      ORDER BY m.created_at DESC, m.id DESC LIMIT $10",
                     shared_conditions(3)
                 );
-                bind_shared!(sqlx::query_as(&sql).bind(query.tsquery()).bind(reader_lang))
+                // Not a named prepared statement: PostgreSQL then plans each
+                // search with its words (a generic plan would guess how
+                // common they are, and pick the wrong index for most).
+                bind_shared!(sqlx::query_as(&sql).persistent(false).bind(query.tsquery()).bind(reader_lang))
                     .bind(before)
                     .bind(before_id)
                     .bind(fetch)
