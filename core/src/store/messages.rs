@@ -41,10 +41,7 @@ struct MessageRow {
 
 impl From<MessageRow> for MessageView {
     fn from(row: MessageRow) -> Self {
-        let author = match (row.author_id, row.username, row.display_name) {
-            (Some(id), Some(username), Some(display_name)) => Some(Author { id, username, display_name }),
-            _ => None,
-        };
+        let author = author_of(row.author_id, row.username, row.display_name);
         Self {
             id: row.id,
             room_id: row.room_id,
@@ -60,6 +57,14 @@ impl From<MessageRow> for MessageView {
             lang: row.lang,
             translation: None,
         }
+    }
+}
+
+/// A message's author from its joined columns: none once the account is deleted.
+pub(super) fn author_of(id: Option<UserId>, username: Option<String>, display_name: Option<String>) -> Option<Author> {
+    match (id, username, display_name) {
+        (Some(id), Some(username), Some(display_name)) => Some(Author { id, username, display_name }),
+        _ => None,
     }
 }
 

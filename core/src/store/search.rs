@@ -10,7 +10,6 @@ use super::Store;
 use crate::{
     Result,
     access::may_read_sql,
-    event::Author,
     ids::{MessageId, Seq, UnixMillis, UserId},
     search::{Excerpt, SearchCursor, SearchHit, SearchQuery, SearchResults, SearchScope},
 };
@@ -33,10 +32,7 @@ struct HitRow {
 
 impl From<HitRow> for SearchHit {
     fn from(row: HitRow) -> Self {
-        let author = match (row.author_id, row.username, row.display_name) {
-            (Some(id), Some(username), Some(display_name)) => Some(Author { id, username, display_name }),
-            _ => None,
-        };
+        let author = super::messages::author_of(row.author_id, row.username, row.display_name);
         Self {
             id: row.id,
             position: row.position,
