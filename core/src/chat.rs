@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use crate::{
     Error, Result,
     bus::{Bus, DraftKind},
-    event::{Author, MessageView},
+    event::{Author, MessageView, Quote, Threading},
     ids::{MessageId, RoomId, Seq, UnixMillis},
     input::InputError,
     message::{MessageBody, mention_candidates, render},
@@ -46,10 +46,23 @@ fn language_of(body: &MessageBody, writer: &Writer<'_>) -> Option<String> {
 }
 
 /// Posts a message under the client's `id` (retrying with the same id is
-/// safe: one message). Answered once the message is durable.
-pub async fn post(store: &Store, bus: &Bus, room: RoomId, writer: &Writer<'_>, id: MessageId, raw: &str) -> Result<MessageView> {
+/// safe: one message), answering `reply_to` if set. Answered once the
+/// message is durable.
+pub async fn post(
+    store: &Store,
+    bus: &Bus,
+    room: RoomId,
+    writer: &Writer<'_>,
+    id: MessageId,
+    raw: &str,
+    reply_to: Option<MessageId>,
+) -> Result<MessageView> {
     let by = writer.user;
     let body = MessageBody::parse(raw).map_err(|error| Error::input("body", error))?;
+    let threading = match reply_to {
+        Some(answered) => replying_to(store, bus, room, answered).await?,
+        None => Threading::default(),
+    };
     let (html, mentions) = rendered(store, &body).await?;
     let message = MessageView {
         id,
@@ -65,8 +78,29 @@ pub async fn post(store: &Store, bus: &Bus, room: RoomId, writer: &Writer<'_>, i
         deleted: false,
         lang: language_of(&body, writer),
         translation: None,
+        threading,
     };
     bus.submit(store, message, DraftKind::Post).await
+}
+
+/// A reply's place: under the message it answers, in that message's
+/// thread (or the one it opens). The answered message must be in the same
+/// room and not deleted.
+async fn replying_to(store: &Store, bus: &Bus, room: RoomId, answered: MessageId) -> Result<Threading> {
+    let gone = || Error::input("reply_to", InputError::Gone);
+    let original = match find(store, bus, room, answered).await {
+        Err(Error::NotFound(_)) => return Err(gone()),
+        found => found?,
+    };
+    if original.deleted {
+        return Err(gone());
+    }
+    let name = original.author.as_ref().map(|a| a.display_name.clone());
+    Ok(Threading {
+        reply_to: Some(Quote::of(original.id, name, &original.body, false)),
+        root: Some(original.threading.root.unwrap_or(original.id)),
+        replies: None,
+    })
 }
 
 /// A message of a room as it is now (stored, or still queued).
@@ -120,6 +154,16 @@ pub async fn delete(store: &Store, bus: &Bus, room: RoomId, by: &User, id: Messa
 /// A page of history before `before` (the latest when `None`), oldest
 /// first, including accepted messages not stored yet.
 pub async fn history(store: &Store, bus: &Bus, room: RoomId, before: Option<Seq>) -> Result<MessagePage> {
+    history_of(store, bus, room, None, before).await
+}
+
+/// [`history`] of one thread's replies.
+pub async fn thread_history(store: &Store, bus: &Bus, room: RoomId, root: MessageId, before: Option<Seq>) -> Result<MessagePage> {
+    history_of(store, bus, room, Some(root), before).await
+}
+
+/// The room's messages, or one thread's replies (`thread`).
+async fn history_of(store: &Store, bus: &Bus, room: RoomId, thread: Option<MessageId>, before: Option<Seq>) -> Result<MessagePage> {
     // Pending first: a message leaves the pending set only after it is
     // stored, so reading in this order never misses one.
     let pending: Vec<MessageView> = bus
@@ -127,8 +171,12 @@ pub async fn history(store: &Store, bus: &Bus, room: RoomId, before: Option<Seq>
         .await?
         .into_iter()
         .filter(|m| before.is_none_or(|before| m.seq < before))
+        .filter(|m| thread.is_none() || m.threading.root == thread)
         .collect();
-    let stored = store.messages_before(room, before, PAGE).await?;
+    let stored = match thread {
+        Some(root) => store.replies_before(root, before, PAGE).await?,
+        None => store.messages_before(room, before, PAGE).await?,
+    };
     if pending.is_empty() {
         return Ok(stored);
     }

@@ -35,6 +35,80 @@ pub struct MessageView {
     /// reader on pages and sockets, never stored with the message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub translation: Option<Translation>,
+    /// Its place in a conversation: what it answers, and its replies.
+    #[serde(default, skip_serializing_if = "Threading::is_none")]
+    pub threading: Threading,
+}
+
+/// Where a message stands among replies. A reply names the message it
+/// answers and the thread it belongs to: the first message of the chain,
+/// so answering a reply stays in the same thread. Both are fixed when the
+/// reply is posted; the quote and the summary are read as they are now.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Threading {
+    /// The message it answers, quoted above it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<Quote>,
+    /// The first message of its thread (for a reply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<MessageId>,
+    /// Its replies (for a message that has some).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replies: Option<ThreadSummary>,
+}
+
+impl Threading {
+    pub fn is_none(&self) -> bool {
+        self == &Self::default()
+    }
+
+    /// The thread this message opens or belongs to, if any.
+    pub fn thread_of(&self, id: MessageId) -> Option<MessageId> {
+        self.root.or(self.replies.as_ref().map(|_| id))
+    }
+}
+
+/// The message a reply answers, as shown above the reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub id: MessageId,
+    /// Its author's display name; `None` once the account is deleted.
+    pub author: Option<String>,
+    /// The start of its text, on one line; empty once deleted.
+    pub excerpt: String,
+    pub deleted: bool,
+}
+
+impl Quote {
+    /// Characters of the quoted text shown above a reply.
+    pub const EXCERPT_CHARS: usize = 140;
+
+    pub fn of(id: MessageId, author: Option<String>, body: &str, deleted: bool) -> Self {
+        let excerpt = if deleted { String::new() } else { excerpt(body, Self::EXCERPT_CHARS) };
+        Self { id, author, excerpt, deleted }
+    }
+}
+
+/// The start of a text on one line, at most `chars` characters with "…"
+/// when cut (titles and quotes).
+pub fn excerpt(text: &str, chars: usize) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let line = words.join(" ");
+    if line.chars().count() <= chars {
+        return line;
+    }
+    let mut cut: String = line.chars().take(chars.saturating_sub(1)).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
+
+/// How many replies a thread has and when the latest came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadSummary {
+    pub count: u32,
+    /// `None` once every reply was deleted.
+    pub last_reply_at: Option<UnixMillis>,
 }
 
 /// A message's text in another language, made by the translation engine
@@ -137,5 +211,15 @@ mod tests {
         // Unknown or broken frames are errors, not panics.
         assert!(serde_json::from_str::<ServerFrame>(r#"{"shout":1}"#).is_err());
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"subscribe"}"#).is_err());
+    }
+
+    #[test]
+    fn excerpts_keep_one_line_and_cut_with_an_ellipsis() {
+        assert_eq!(excerpt("  hello\n\n  world ", 20), "hello world");
+        assert_eq!(excerpt("abcdef ghij", 8), "abcdef…");
+        assert_eq!(excerpt("ééééé", 3), "éé…");
+        assert_eq!(excerpt("", 3), "");
+        let quote = Quote::of(crate::ids::MessageId(uuid::Uuid::nil()), None, "secret words", true);
+        assert!(quote.excerpt.is_empty(), "a deleted message's words are not quoted");
     }
 }

@@ -27,6 +27,9 @@ pub enum InputError {
     WrongPassword,
     /// Sign-in: the account was disabled by an administrator.
     AccountDisabled,
+    /// What the input points at is no longer there (a deleted message
+    /// being answered).
+    Gone,
     /// Too many in a short time (messages): wait this long.
     TooFast { retry_after_secs: u64 },
 }

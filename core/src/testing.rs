@@ -208,6 +208,7 @@ pub fn draft(room: &Room, author: &User, body: &str) -> MessageView {
         deleted: false,
         lang: None,
         translation: None,
+        threading: Default::default(),
     }
 }
 

@@ -8,7 +8,7 @@ use sqlx::{FromRow, QueryBuilder};
 use super::{Store, in_transaction, on_pool};
 use crate::{
     Result,
-    event::{Author, MessageView},
+    event::{Author, MessageView, Quote, ThreadSummary, Threading},
     ids::{MessageId, RoomId, Seq, UnixMillis, UserId, UtcDay},
     room::IndexQuality,
 };
@@ -19,6 +19,30 @@ pub struct MessagePage {
     pub messages: Vec<MessageView>,
     /// Whether older messages exist before the first one.
     pub has_older: bool,
+}
+
+/// A thread: a message with replies.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Thread {
+    pub root_id: MessageId,
+    pub room_id: RoomId,
+    /// Replies not deleted.
+    pub replies: i64,
+    /// The newest post, edit or deletion in it.
+    pub last_activity_at: UnixMillis,
+    /// Meets [`IndexQuality`], and its first message is there.
+    pub indexable: bool,
+    /// Its first message was deleted.
+    pub deleted: bool,
+}
+
+/// The `limit` newest of `rows` (fetched newest first, one extra to learn
+/// whether older ones exist), oldest first.
+fn newest_page(mut rows: Vec<MessageRow>, limit: u32) -> MessagePage {
+    let has_older = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    rows.reverse();
+    MessagePage { messages: rows.into_iter().map(MessageView::from).collect(), has_older }
 }
 
 #[derive(FromRow)]
@@ -37,6 +61,15 @@ struct MessageRow {
     edited_at: Option<UnixMillis>,
     deleted_at: Option<UnixMillis>,
     lang: Option<String>,
+    reply_to: Option<MessageId>,
+    thread_id: Option<MessageId>,
+    /// The answered message, as it is now.
+    quoted_name: Option<String>,
+    quoted_body: Option<String>,
+    quoted_deleted_at: Option<UnixMillis>,
+    /// The thread it opens, if it has replies.
+    replies: Option<i64>,
+    last_reply_at: Option<UnixMillis>,
 }
 
 impl From<MessageRow> for MessageView {
@@ -56,6 +89,18 @@ impl From<MessageRow> for MessageView {
             deleted: row.deleted_at.is_some(),
             lang: row.lang,
             translation: None,
+            threading: Threading {
+                // A missing original (never stored) reads as deleted.
+                reply_to: row.reply_to.map(|id| {
+                    let deleted = row.quoted_deleted_at.is_some() || row.quoted_body.is_none();
+                    Quote::of(id, row.quoted_name, row.quoted_body.as_deref().unwrap_or_default(), deleted)
+                }),
+                root: row.thread_id,
+                replies: row.replies.filter(|&count| count > 0).map(|count| ThreadSummary {
+                    count: u32::try_from(count).unwrap_or(u32::MAX),
+                    last_reply_at: row.last_reply_at,
+                }),
+            },
         }
     }
 }
@@ -68,11 +113,17 @@ pub(super) fn author_of(id: Option<UserId>, username: Option<String>, display_na
     }
 }
 
+/// Messages with their author, the message each answers (`p`, by `pu`) and
+/// the thread each opens (`t`).
 const SELECT_MESSAGES: &str = "SELECT m.id, m.room_id, m.seq, m.version, m.author_id, u.username, u.display_name,
-            m.body, m.html, m.mentions, m.created_at, m.edited_at, m.deleted_at, m.lang
-     FROM messages m LEFT JOIN users u ON u.id = m.author_id";
+            m.body, m.html, m.mentions, m.created_at, m.edited_at, m.deleted_at, m.lang, m.reply_to, m.thread_id,
+            pu.display_name AS quoted_name, p.body AS quoted_body, p.deleted_at AS quoted_deleted_at,
+            t.replies, t.last_reply_at
+     FROM messages m LEFT JOIN users u ON u.id = m.author_id
+     LEFT JOIN messages p ON p.id = m.reply_to LEFT JOIN users pu ON pu.id = p.author_id
+     LEFT JOIN threads t ON t.root_id = m.id";
 
-/// Rows per multi-row INSERT: 12 parameters each stays far below SQLite's
+/// Rows per multi-row INSERT: 14 parameters each stays far below SQLite's
 /// 32,766 bound parameters (and PostgreSQL's 65,535, for the archive days).
 const ROWS_PER_STATEMENT: usize = 500;
 
@@ -93,7 +144,8 @@ const ON_CONFLICT_NEWER_VERSION: &str = " ON CONFLICT (id) DO UPDATE SET version
       WHERE messages.version < excluded.version";
 
 const INSERT_MESSAGES: &str =
-    "INSERT INTO messages (id, room_id, seq, version, author_id, body, html, mentions, created_at, edited_at, deleted_at, lang) ";
+    "INSERT INTO messages (id, room_id, seq, version, author_id, body, html, mentions, created_at, edited_at, deleted_at, lang,
+                           reply_to, thread_id) ";
 
 fn deleted_at(m: &MessageView) -> Option<UnixMillis> {
     m.deleted.then(|| m.edited_at.unwrap_or(m.created_at))
@@ -104,7 +156,7 @@ impl InsertMessageRows for sqlx::Transaction<'_, sqlx::Postgres> {
         let column = |f: fn(&MessageView) -> i64| rows.iter().map(|m| f(m)).collect::<Vec<i64>>();
         let sql = format!(
             "{INSERT_MESSAGES} SELECT * FROM UNNEST($1::uuid[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], \
-             $6::text[], $7::text[], $8::text[], $9::int8[], $10::int8[], $11::int8[], $12::text[]) {ON_CONFLICT_NEWER_VERSION}"
+             $6::text[], $7::text[], $8::text[], $9::int8[], $10::int8[], $11::int8[], $12::text[], $13::uuid[], $14::uuid[]) {ON_CONFLICT_NEWER_VERSION}"
         );
         sqlx::query(&sql)
             .bind(rows.iter().map(|m| m.id.0).collect::<Vec<uuid::Uuid>>())
@@ -119,6 +171,8 @@ impl InsertMessageRows for sqlx::Transaction<'_, sqlx::Postgres> {
             .bind(rows.iter().map(|m| m.edited_at.map(|t| t.0)).collect::<Vec<Option<i64>>>())
             .bind(rows.iter().map(|m| deleted_at(m).map(|t| t.0)).collect::<Vec<Option<i64>>>())
             .bind(rows.iter().map(|m| m.lang.as_deref()).collect::<Vec<Option<&str>>>())
+            .bind(rows.iter().map(|m| m.threading.reply_to.as_ref().map(|q| q.id.0)).collect::<Vec<Option<uuid::Uuid>>>())
+            .bind(rows.iter().map(|m| m.threading.root.map(|id| id.0)).collect::<Vec<Option<uuid::Uuid>>>())
             .execute(&mut **self)
             .await?;
         Ok(())
@@ -146,7 +200,9 @@ impl InsertMessageRows for sqlx::Transaction<'_, sqlx::Sqlite> {
                     .push_bind(m.created_at)
                     .push_bind(m.edited_at)
                     .push_bind(deleted_at(m))
-                    .push_bind(m.lang.as_deref());
+                    .push_bind(m.lang.as_deref())
+                    .push_bind(m.threading.reply_to.as_ref().map(|q| q.id))
+                    .push_bind(m.threading.root);
             });
             insert.push(ON_CONFLICT_NEWER_VERSION);
             insert.build().execute(&mut **self).await?;
@@ -166,6 +222,44 @@ fn day_quality_sql() -> String {
              FROM messages m
              WHERE m.room_id = $1 AND m.created_at >= $4 AND m.created_at < $5 AND m.deleted_at IS NULL)
          WHERE room_id = $1 AND day = $2 AND (NOT indexable OR $3)",
+        messages = IndexQuality::MIN_MESSAGES,
+        authors = IndexQuality::MIN_AUTHORS,
+        chars = IndexQuality::MIN_CHARS,
+    )
+}
+
+/// Recomputes the `threads` rows of `count` messages, whose ids are bound
+/// twice (`$1`…`$count`, then again), from each thread's messages: its
+/// first message (`is_reply = 0`) and every reply. A message without
+/// replies gets no row.
+fn thread_upsert_sql(count: usize) -> String {
+    let placeholders = |from: usize| (from..from + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+    let (roots, again) = (placeholders(1), placeholders(count + 1));
+    format!(
+        "INSERT INTO threads (root_id, room_id, replies, last_reply_at, last_activity_at, indexable, deleted)
+         SELECT t.root, MIN(t.room_id),
+                SUM(CASE WHEN t.is_reply = 1 AND t.deleted_at IS NULL THEN 1 ELSE 0 END),
+                MAX(CASE WHEN t.is_reply = 1 AND t.deleted_at IS NULL THEN t.created_at END),
+                MAX(COALESCE(t.edited_at, t.created_at)),
+                SUM(CASE WHEN t.deleted_at IS NULL THEN 1 ELSE 0 END) >= {messages}
+                    AND COUNT(DISTINCT CASE WHEN t.deleted_at IS NULL THEN t.author_id END) >= {authors}
+                    AND SUM(CASE WHEN t.deleted_at IS NULL THEN LENGTH(t.body) ELSE 0 END) >= {chars}
+                    AND MAX(CASE WHEN t.is_reply = 0 AND t.deleted_at IS NOT NULL THEN 1 ELSE 0 END) = 0,
+                MAX(CASE WHEN t.is_reply = 0 AND t.deleted_at IS NOT NULL THEN 1 ELSE 0 END) = 1
+         FROM (
+             SELECT id AS root, room_id, 0 AS is_reply, author_id, body, created_at, edited_at, deleted_at
+             FROM messages WHERE id IN ({roots})
+             UNION ALL
+             SELECT thread_id, room_id, 1, author_id, body, created_at, edited_at, deleted_at
+             FROM messages WHERE thread_id IN ({again})
+         ) t
+         WHERE true
+         GROUP BY t.root
+         -- Replies, and their first message stored (another worker may
+         -- store a reply first; the thread is counted when it arrives).
+         HAVING SUM(t.is_reply) > 0 AND MIN(t.is_reply) = 0
+         ON CONFLICT (root_id) DO UPDATE SET replies = excluded.replies, last_reply_at = excluded.last_reply_at,
+             last_activity_at = excluded.last_activity_at, indexable = excluded.indexable, deleted = excluded.deleted",
         messages = IndexQuality::MIN_MESSAGES,
         authors = IndexQuality::MIN_AUTHORS,
         chars = IndexQuality::MIN_CHARS,
@@ -214,6 +308,12 @@ impl Store {
 
         // A deleted message keeps no translation of its words.
         let deleted: Vec<MessageId> = rows.iter().filter(|m| m.deleted).map(|m| m.id).collect();
+        // The threads the batch touches: those its replies belong to, and
+        // any its other messages open (a first message edited or deleted,
+        // or stored after a reply to it by another worker).
+        let mut thread_roots: Vec<MessageId> = rows.iter().map(|m| m.threading.root.unwrap_or(m.id)).collect();
+        thread_roots.sort_unstable();
+        thread_roots.dedup();
 
         in_transaction!(self, tx => {
             tx.insert_message_rows(&rows).await?;
@@ -264,6 +364,14 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            for chunk in thread_roots.chunks(ROWS_PER_STATEMENT) {
+                let sql = thread_upsert_sql(chunk.len());
+                let mut query = sqlx::query(&sql);
+                for id in chunk.iter().chain(chunk) {
+                    query = query.bind(*id);
+                }
+                query.execute(&mut *tx).await?;
+            }
         });
         Ok(())
     }
@@ -280,17 +388,32 @@ impl Store {
     pub async fn messages_before(&self, room: RoomId, before: Option<Seq>, limit: u32) -> Result<MessagePage> {
         let sql = format!("{SELECT_MESSAGES} WHERE m.room_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3");
         let before = before.unwrap_or(Seq(i64::MAX));
-        let fetch = i64::from(limit) + 1;
-        let mut rows = on_pool!(self, pool => sqlx::query_as::<_, MessageRow>(&sql)
+        let rows = on_pool!(self, pool => sqlx::query_as::<_, MessageRow>(&sql)
             .bind(room)
             .bind(before)
-            .bind(fetch)
+            .bind(i64::from(limit) + 1)
             .fetch_all(pool)
             .await?);
-        let has_older = rows.len() > limit as usize;
-        rows.truncate(limit as usize);
-        rows.reverse();
-        Ok(MessagePage { messages: rows.into_iter().map(MessageView::from).collect(), has_older })
+        Ok(newest_page(rows, limit))
+    }
+
+    /// [`Store::messages_before`] for the replies of one thread.
+    pub async fn replies_before(&self, root: MessageId, before: Option<Seq>, limit: u32) -> Result<MessagePage> {
+        let sql = format!("{SELECT_MESSAGES} WHERE m.thread_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3");
+        let before = before.unwrap_or(Seq(i64::MAX));
+        let rows = on_pool!(self, pool => sqlx::query_as::<_, MessageRow>(&sql)
+            .bind(root)
+            .bind(before)
+            .bind(i64::from(limit) + 1)
+            .fetch_all(pool)
+            .await?);
+        Ok(newest_page(rows, limit))
+    }
+
+    /// The thread `root` opens, once it has had a reply.
+    pub async fn thread(&self, root: MessageId) -> Result<Option<Thread>> {
+        let sql = "SELECT root_id, room_id, replies, last_activity_at, indexable, deleted FROM threads WHERE root_id = $1";
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, Thread>(sql).bind(root).fetch_optional(pool).await?))
     }
 
     /// The messages written on `day` (UTC) after `after` (the start of the

@@ -21,7 +21,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
-pub use messages::MessagePage;
+pub use messages::{MessagePage, Thread};
 pub use rooms::{
     DirectoryPage, DirectoryQuery, DirectorySort, IndexablePage, Invite, MyRoom, NewRoom, Room, RoomChanges, RoomOverview, RoomSummary,
     Visibility,
