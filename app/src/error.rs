@@ -66,6 +66,9 @@ pub enum AppError {
     /// 404: does not exist, or is not visible to this person.
     #[error("not found")]
     NotFound,
+    /// 410: existed, and was deleted (a thread whose first message was).
+    #[error("gone")]
+    Gone,
     /// 429: too many attempts; try again after this many seconds.
     #[error("rate limited for {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
@@ -124,6 +127,7 @@ impl AppError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Gone => StatusCode::GONE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Request(_) => StatusCode::BAD_REQUEST,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,

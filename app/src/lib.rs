@@ -110,6 +110,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/r/:slug/settings") view=rooms::RoomSettingsPage ssr=SsrMode::Async />
                         // After `settings`: the first route that matches wins.
                         <Route path=path!("/r/:slug/:day") view=rooms::ArchivePage ssr=SsrMode::Async />
+                        <Route path=path!("/r/:slug/t/:id") view=rooms::ThreadPage ssr=SsrMode::Async />
                         <Route path=path!("/invite/:token") view=rooms::InvitePage ssr=SsrMode::Async />
                         <Route path=path!("/u/:username") view=pages::ProfilePage ssr=SsrMode::Async />
                         <Route path=path!("/search") view=pages::SearchPage ssr=SsrMode::Async />

@@ -98,6 +98,10 @@ pub fn excerpt(text: &str, chars: usize) -> String {
         return line;
     }
     let mut cut: String = line.chars().take(chars.saturating_sub(1)).collect();
+    // At the last word boundary, unless that drops more than half.
+    if let Some(space) = cut.rfind(' ').filter(|&at| at > cut.len() / 2) {
+        cut.truncate(space);
+    }
     cut.truncate(cut.trim_end().len());
     cut.push('…');
     cut
@@ -217,6 +221,8 @@ mod tests {
     fn excerpts_keep_one_line_and_cut_with_an_ellipsis() {
         assert_eq!(excerpt("  hello\n\n  world ", 20), "hello world");
         assert_eq!(excerpt("abcdef ghij", 8), "abcdef…");
+        assert_eq!(excerpt("one two three four", 12), "one two…", "cut between words");
+        assert_eq!(excerpt("a verylongwordindeed", 12), "a verylongw…", "or within a long one");
         assert_eq!(excerpt("ééééé", 3), "éé…");
         assert_eq!(excerpt("", 3), "");
         let quote = Quote::of(crate::ids::MessageId(uuid::Uuid::nil()), None, "secret words", true);

@@ -65,6 +65,7 @@ async fn run(backend: Backend) {
         store: env.store.clone(),
         bus: env.bus.clone(),
         limiter: env.limiter().await,
+        sessions: env.sessions().await,
     };
     let shutdown = tokio_util::sync::CancellationToken::new();
     let server = tokio::spawn(server::run(state, listener, shutdown.clone()));

@@ -237,6 +237,7 @@ async fn seed_room(store: &Store, slug: &str, count: u32, days: u32) -> anyhow::
                 deleted: false,
                 lang: None,
                 translation: None,
+                threading: Default::default(),
             }
         })
         .collect();

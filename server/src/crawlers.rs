@@ -3,9 +3,9 @@
 //! opened to indexing (`app::seo`).
 //!
 //! The sitemap lists the public rooms whose owner made them indexable and
-//! each of their archive days: a sitemap index at `/sitemap.xml` pointing at
-//! `/sitemaps/{n}.xml`, each of at most 50,000 addresses (the protocol's
-//! limit). They are generated from the database and kept for a few minutes,
+//! each of their archive days and threads worth indexing: a sitemap index
+//! at `/sitemap.xml` pointing at `/sitemaps/{n}.xml`, each of at most 50,000
+//! addresses (the protocol's limit). They are generated from the database and kept for a few minutes,
 //! so crawlers hammering them cost one query per interval.
 
 use std::{
@@ -95,9 +95,10 @@ fn render(site: &str, pages: &[IndexablePage]) -> Vec<String> {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
         );
         for page in *chunk {
-            let path = match page.day {
-                Some(day) => format!("/r/{}/{day}", page.slug),
-                None => format!("/r/{}", page.slug),
+            let path = match (page.day, page.thread) {
+                (Some(day), _) => format!("/r/{}/{day}", page.slug),
+                (None, Some(thread)) => format!("/r/{}/t/{thread}", page.slug),
+                (None, None) => format!("/r/{}", page.slug),
             };
             let _ = writeln!(
                 sitemap,
@@ -182,7 +183,7 @@ mod tests {
     use super::*;
 
     fn page(slug: &str, day: Option<i64>, at: i64) -> IndexablePage {
-        IndexablePage { slug: slug.into(), day: day.map(UtcDay), last_activity_at: UnixMillis(at) }
+        IndexablePage { slug: slug.into(), day: day.map(UtcDay), thread: None, last_activity_at: UnixMillis(at) }
     }
 
     #[test]

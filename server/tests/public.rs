@@ -108,6 +108,7 @@ async fn write_past(store: &Store, room: RoomId, author: &str, days_ago: &[i64])
                 deleted: false,
                 lang: None,
                 translation: None,
+                threading: Default::default(),
             }
         })
         .collect();

@@ -170,7 +170,7 @@ fn ArchiveDay(data: ArchiveData) -> impl IntoView {
                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{t!(i18n, archive_explained)}</p>
             </header>
             <ol class="flex flex-col pb-2" data-testid="archive-messages" aria-label=move || t_string!(i18n, room_messages_label)>
-                {rows(&by_seq).into_iter().map(|row| view! { <MessageRow row viewer=None /> }).collect_view()}
+                {rows(&by_seq).into_iter().map(|row| view! { <MessageRow row viewer=None slug=room.slug.clone() /> }).collect_view()}
             </ol>
             {continue_href.map(|href| view! {
                 <p><a href=href class="text-indigo-700 underline dark:text-indigo-300" data-testid="archive-more">{t!(i18n, archive_more)}</a></p>

@@ -12,8 +12,8 @@ use leptos::{html, prelude::*, server_fn::ServerFn};
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 use tchatche_core::{
-    event::{ClientFrame, MessageView},
-    ids::{MessageId, RoomId},
+    event::{ClientFrame, MessageView, Quote},
+    ids::{MessageId, RoomId, Seq},
     languages::{Reading, TranslateMode},
     message::MessageBody,
     room::{MyRoom, Visibility},
@@ -67,14 +67,9 @@ pub fn RoomPage() -> impl IntoView {
                     page_or_error(data.await, |data| {
                         let RoomPageData { room, messages, has_older, latest, viewer, next_message_id, latest_day, seo, reading, asked } =
                             data;
-                        let signed_in = viewer.is_some();
-                        let slug = room.slug.clone();
-                        let instead_of_composer = match (signed_in, room.is_member, next_message_id) {
-                            (true, true, Some(_)) => None,
-                            (true, true, None) => Some(view! { <JumpToLatest slug /> }.into_any()),
-                            (true, false, _) => Some(view! { <JoinPrompt slug /> }.into_any()),
-                            (false, _, _) => Some(view! { <SignInPrompt slug /> }.into_any()),
-                        };
+                        let path = format!("/r/{}", room.slug);
+                        let instead_of_composer =
+                            composer_alternative(viewer.is_some(), room.is_member, next_message_id.is_some(), &room.slug, &path);
                         let header = room.clone();
                         // Someone with no rooms gets no empty "Your rooms" column.
                         let (grid, beside) = if my_rooms.is_empty() {
@@ -97,6 +92,7 @@ pub fn RoomPage() -> impl IntoView {
                                     post_refused
                                     reading
                                     asked
+                                    thread=None
                                     phrases=Phrases::for_reader()
                                 >
                                     <RoomHeader room=header latest_day />
@@ -113,6 +109,30 @@ pub fn RoomPage() -> impl IntoView {
             }}
         </Suspense>
     }
+}
+
+/// What a person without a composer on a room's or thread's page (at
+/// `path`) may do instead: go to the latest page, join, or sign in. `None`
+/// where the page has a composer.
+pub(super) fn composer_alternative(signed_in: bool, is_member: bool, has_composer: bool, slug: &str, path: &str) -> Option<AnyView> {
+    let slug = slug.to_owned();
+    match (signed_in, is_member, has_composer) {
+        (true, true, true) => None,
+        (true, true, false) => Some(view! { <JumpToLatest href=format!("{path}#latest") /> }.into_any()),
+        (true, false, _) => Some(view! { <JoinPrompt slug /> }.into_any()),
+        (false, _, _) => Some(view! { <SignInPrompt next=path.to_owned() /> }.into_any()),
+    }
+}
+
+/// What the island needs on a thread's page.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ThreadView {
+    /// Its first message: the island shows and follows only this thread.
+    pub root: MessageId,
+    /// The room's newest version as the page was read (to resume after).
+    pub room_version: Seq,
+    /// What the composer answers.
+    pub answering: Quote,
 }
 
 /// What the room page tells browsers and search engines in `<head>`.
@@ -134,7 +154,7 @@ fn RoomHead(room: RoomInfo, seo: Option<crate::seo::PageSeo>) -> impl IntoView {
 /// nothing in it changes, so the browser bundle does not carry it.
 #[island]
 #[allow(clippy::too_many_arguments)]
-fn Conversation(
+pub(super) fn Conversation(
     room: RoomInfo,
     /// Oldest first.
     messages: Vec<MessageView>,
@@ -151,6 +171,8 @@ fn Conversation(
     reading: Option<Reading>,
     /// The message an "ask" reader asked to translate (`?translate=`).
     asked: Option<MessageId>,
+    /// Set on a thread's page.
+    thread: Option<ThreadView>,
     /// Every word it shows, in the reader's language.
     phrases: Phrases,
     children: Children,
@@ -158,7 +180,10 @@ fn Conversation(
     PhraseBook::provide(phrases);
     let signed_in = viewer.is_some();
     let has_rooms = !my_rooms.is_empty();
-    let timeline = Timeline::new(room.id, messages, has_older, viewer);
+    let timeline = Timeline { thread: thread.as_ref().map(|t| t.root), ..Timeline::new(room.id, messages, has_older, viewer) };
+    if let Some(thread) = &thread {
+        timeline.heard.set_value(thread.room_version);
+    }
     timeline.reading.set_value(reading);
     timeline.asked.update(|ids| ids.extend(asked));
     timeline.my_rooms.set(my_rooms);
@@ -172,7 +197,7 @@ fn Conversation(
             {live_status(room.is_member, socket.is_some())}
             {message_list(room.clone(), latest, socket, editing)}
             {typing_line()}
-            {composer_id.map(|next_id| composer(room.id, next_id, socket, post_refused.clone()))}
+            {composer_id.map(|next_id| composer(room.id, next_id, socket, post_refused.clone(), thread.map(|t| (t.root, t.answering))))}
         </section>
     }
 }
@@ -367,9 +392,13 @@ fn message_list(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: O
     let older = NodeRef::<html::A>::new();
     let loading = RwSignal::new(false);
     let slug = StoredValue::new(room.slug.clone());
-    let older_href = move || {
-        timeline.oldest_seq().map(|seq| format!("/r/{}?before={}", slug.get_value(), seq.0)).unwrap_or_default()
-    };
+    // The page's own address: the room's, or the thread's.
+    let base = StoredValue::new(match timeline.thread {
+        Some(root) => format!("/r/{}/t/{root}", room.slug),
+        None => format!("/r/{}", room.slug),
+    });
+    let older_href =
+        move || timeline.oldest_seq().map(|seq| format!("{}?before={}", base.get_value(), seq.0)).unwrap_or_default();
 
     // Scrolling back: fetch the previous page and keep the view where it was.
     let load_older = move || {
@@ -380,7 +409,7 @@ fn message_list(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: O
         loading.set(true);
         leptos::task::spawn_local(async move {
             let height_before = list.get_untracked().map(|l| (l.scroll_height(), l.scroll_top()));
-            if let Ok((messages, has_older)) = older_messages(timeline.room, before.0).await {
+            if let Ok((messages, has_older)) = older_messages(timeline.room, timeline.thread, before.0).await {
                 timeline.prepend(messages, has_older);
                 if let (Some(list), Some((height, top))) = (list.get_untracked(), height_before) {
                     request_animation_frame(move || list.set_scroll_top(top + list.scroll_height() - height));
@@ -428,7 +457,8 @@ fn message_list(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: O
             timeline.messages.track();
             let newest = timeline.newest_seq();
             let visible = document().visibility_state() == web_sys::VisibilityState::Visible;
-            if let (Some(socket), true) = (socket, visible && latest) {
+            // (A thread's page shows only part of the room.)
+            if let (Some(socket), true) = (socket, visible && latest && timeline.thread.is_none()) {
                 socket.send(ClientFrame::Read { room: timeline.room, seq: newest });
             }
         });
@@ -474,7 +504,7 @@ fn message_list(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: O
                         key=|row| (row.message.id, row.message.version, row.first_of_group, row.message.translation.is_some())
                         children=move |row| {
                             let editing = editing.clone().filter(|edit| edit.id == row.message.id);
-                            view! { <MessageRow row viewer=viewer.clone() editing /> }
+                            view! { <MessageRow row viewer=viewer.clone() editing slug=slug.get_value() /> }
                         }
                     />
                     <For
@@ -488,7 +518,7 @@ fn message_list(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: O
         </div>
         {(!latest).then(|| view! {
             <p class="mt-2 text-center text-sm">
-                <a href=format!("/r/{}#latest", room.slug) class="text-indigo-700 underline dark:text-indigo-300">{say.get(Phrase::RoomJumpLatest)}</a>
+                <a href=format!("{}#latest", base.get_value()) class="text-indigo-700 underline dark:text-indigo-300">{say.get(Phrase::RoomJumpLatest)}</a>
             </p>
         })}
     }
@@ -505,6 +535,8 @@ pub(super) fn MessageRow(
     /// Opened with its edit form (`?edit={id}`, without JavaScript).
     #[prop(optional_no_strip)]
     editing: Option<OpenEdit>,
+    /// The room's address (links to threads).
+    slug: String,
 ) -> impl IntoView {
     let say = PhraseBook::expect();
     let message = row.message;
@@ -527,6 +559,13 @@ pub(super) fn MessageRow(
     let translation = message.translation.clone().filter(|t| t.version == message.version && !message.deleted);
     let translated_from = say.translated_from(lang.as_deref());
     let asked = timeline.is_some_and(|t| t.asked.with_untracked(|asked| asked.contains(&message.id)));
+    // Its thread; on that thread's page, what answers the first message
+    // needs no quote and the first message no count.
+    let thread_path = format!("/r/{slug}/t/{}", message.threading.root.unwrap_or(message.id));
+    let shown_thread = timeline.and_then(|t| t.thread);
+    let quote = message.threading.reply_to.clone().filter(|quote| shown_thread != Some(quote.id));
+    let replies = message.threading.replies.filter(|_| shown_thread != Some(message.id));
+    let reply_href = viewer.is_some().then(|| format!("{thread_path}?reply={}#composer", message.id));
     let ask = timeline.filter(|t| {
         translation.is_none() && t.reading.with_value(|r| r.as_ref().is_some_and(|r| r.mode == TranslateMode::Ask && r.needs(&message)))
     });
@@ -547,6 +586,19 @@ pub(super) fn MessageRow(
                         <bdi class="font-semibold">{name.clone()}</bdi>
                         <span class="text-xs text-slate-500 dark:text-slate-400"><LocalTime at=message.created_at /></span>
                     </p>
+                })}
+                {quote.map(|quote| view! {
+                    <a
+                        href=format!("{thread_path}#m-{}", quote.id)
+                        data-testid="quote"
+                        class="mb-0.5 flex max-w-full items-baseline gap-1 border-s-2 border-slate-300 ps-2 text-xs text-slate-600 hover:underline dark:border-slate-600 dark:text-slate-400"
+                    >
+                        <span class="sr-only">{say.get(Phrase::InReplyTo)}</span>
+                        <bdi class="shrink-0 font-semibold">{quote.author.unwrap_or_else(|| say.get(Phrase::DeletedAccount))}</bdi>
+                        <span class="truncate" dir="auto" class:italic=quote.deleted>
+                            {if quote.deleted { say.get(Phrase::MessageDeleted) } else { quote.excerpt }}
+                        </span>
+                    </a>
                 })}
                 {if message.deleted {
                     view! { <p class="text-sm italic text-slate-500 dark:text-slate-400" data-testid="tombstone">{say.get(Phrase::MessageDeleted)}</p> }.into_any()
@@ -573,7 +625,13 @@ pub(super) fn MessageRow(
                 {(message.edited_at.is_some() && !message.deleted).then(|| view! {
                     <span class="text-xs text-slate-500 dark:text-slate-400" data-testid="edited">{say.get(Phrase::MessageEdited)}</span>
                 })}
-                {(own && !message.deleted).then(|| message_actions(message.room_id, message.id, open))}
+                {replies.map(|summary| view! {
+                    <a href=thread_path.clone() data-testid="thread-link" class="text-xs font-medium text-indigo-700 underline dark:text-indigo-300">
+                        {say.count(Counted::ThreadReplies, summary.count.into())}
+                        {summary.last_reply_at.map(|at| view! { " · " <LocalTime at /> })}
+                    </a>
+                })}
+                {reply_href.filter(|_| !message.deleted).map(|reply| message_actions(message.room_id, message.id, open, own, reply))}
                 {ask.map(|timeline| ask_translation(timeline, message.room_id, message.id, asked))}
             </div>
         </li>
@@ -633,7 +691,8 @@ fn ask_again(timeline: Timeline, room: RoomId, id: MessageId, attempt: u32) {
     );
 }
 
-fn message_actions(room: RoomId, id: MessageId, open: RwSignal<bool>) -> impl IntoView {
+/// Reply (anyone signed in), and edit or delete (one's own message).
+fn message_actions(room: RoomId, id: MessageId, open: RwSignal<bool>, own: bool, reply_href: String) -> impl IntoView {
     let say = PhraseBook::expect();
     let refused = RwSignal::new(None::<String>);
     // Hydrated, the deletion reaches this page over the socket like anyone
@@ -645,25 +704,29 @@ fn message_actions(room: RoomId, id: MessageId, open: RwSignal<bool>) -> impl In
             refused.set(delete_message(room, id).await.err().map(|error| say.error(&error)));
         });
     };
+    let own_actions = own.then(|| view! {
+        <a
+            href=format!("?edit={id}#m-{id}")
+            class="underline"
+            data-testid="edit-message"
+            on:click=move |ev| {
+                ev.prevent_default();
+                open.set(true);
+            }
+        >
+            {say.get(Phrase::MessageEdit)}
+        </a>
+        <form method="post" action=DeleteMessage::PATH on:submit=delete>
+            <input type="hidden" name="room" value=room.0 />
+            <input type="hidden" name="id" value=id.to_string() />
+            <button type="submit" class="underline" data-testid="delete-message">{say.get(Phrase::MessageDelete)}</button>
+        </form>
+        {move || refused.get().map(|text| view! { <span role="alert" class="text-red-700 dark:text-red-400">{text}</span> })}
+    });
     view! {
         <div class="flex gap-3 text-xs text-slate-500 opacity-70 group-hover:opacity-100 dark:text-slate-400">
-            <a
-                href=format!("?edit={id}#m-{id}")
-                class="underline"
-                data-testid="edit-message"
-                on:click=move |ev| {
-                    ev.prevent_default();
-                    open.set(true);
-                }
-            >
-                {say.get(Phrase::MessageEdit)}
-            </a>
-            <form method="post" action=DeleteMessage::PATH on:submit=delete>
-                <input type="hidden" name="room" value=room.0 />
-                <input type="hidden" name="id" value=id.to_string() />
-                <button type="submit" class="underline" data-testid="delete-message">{say.get(Phrase::MessageDelete)}</button>
-            </form>
-            {move || refused.get().map(|text| view! { <span role="alert" class="text-red-700 dark:text-red-400">{text}</span> })}
+            <a href=reply_href class="underline" data-testid="reply">{say.get(Phrase::MessageReply)}</a>
+            {own_actions}
         </div>
     }
 }
@@ -747,7 +810,7 @@ fn pending_row(pending: PendingPost) -> impl IntoView {
     let timeline = expect_context::<Timeline>();
     let failed = pending.failed.clone();
     let is_failed = failed.is_some();
-    let PendingPost { id, body, .. } = pending;
+    let PendingPost { id, body, reply_to, .. } = pending;
     let retry_body = body.clone();
     view! {
         <li class="flex gap-3 px-3 py-0.5" data-testid="pending" data-failed=is_failed.to_string()>
@@ -765,7 +828,7 @@ fn pending_row(pending: PendingPost) -> impl IntoView {
                                     type="button"
                                     class="underline"
                                     data-testid="retry"
-                                    on:click=move |_| send(timeline, id, retry_body.clone())
+                                    on:click=move |_| send(timeline, id, retry_body.clone(), reply_to)
                                 >
                                     {say.get(Phrase::MessageRetry)}
                                 </button>
@@ -780,15 +843,15 @@ fn pending_row(pending: PendingPost) -> impl IntoView {
 }
 
 /// Sends a message (again) under its id and tracks its fate.
-fn send(timeline: Timeline, id: MessageId, body: String) {
+fn send(timeline: Timeline, id: MessageId, body: String, reply_to: Option<MessageId>) {
     timeline.pending.update(|pending| {
         match pending.iter_mut().find(|p| p.id == id) {
             Some(existing) => existing.failed = None,
-            None => pending.push(PendingPost { id, body: body.clone(), failed: None }),
+            None => pending.push(PendingPost { id, body: body.clone(), reply_to, failed: None }),
         }
     });
     leptos::task::spawn_local(async move {
-        match post_message(timeline.room, id.to_string(), body).await {
+        match post_message(timeline.room, id.to_string(), body, reply_to.map(|id| id.to_string())).await {
             Ok(message) => timeline.apply(message),
             Err(error) => timeline.pending.update(|pending| {
                 if let Some(p) = pending.iter_mut().find(|p| p.id == id) {
@@ -799,9 +862,22 @@ fn send(timeline: Timeline, id: MessageId, body: String) {
     });
 }
 
-fn composer(room: RoomId, next_id: MessageId, socket: Option<Socket>, refused: Option<AppError>) -> impl IntoView {
+/// The composer; on a thread's page (`thread`: its first message and the
+/// message answered), it answers in the thread.
+fn composer(
+    room: RoomId,
+    next_id: MessageId,
+    socket: Option<Socket>,
+    refused: Option<AppError>,
+    thread: Option<(MessageId, Quote)>,
+) -> impl IntoView {
     let say = PhraseBook::expect();
     let timeline = expect_context::<Timeline>();
+    let root = thread.as_ref().map(|(root, _)| *root);
+    // Answering a reply rather than the first message (`?reply=`): said
+    // above the text, until sent or cancelled.
+    let answering = RwSignal::new(thread.and_then(|(root, quote)| (quote.id != root).then_some(quote)));
+    let reply_to = move || answering.with(|quote| quote.as_ref().map(|q| q.id)).or(root);
     // Without JavaScript, a refused post comes back here with its error and text.
     let kept = refused.as_ref().and_then(|refusal| refusal.kept("body")).unwrap_or_default();
     let error = RwSignal::new(refused.as_ref().map(|refusal| say.field_or_error(refusal, "body")));
@@ -819,7 +895,8 @@ fn composer(room: RoomId, next_id: MessageId, socket: Option<Socket>, refused: O
                 input.set_value("");
                 // The next keystroke starts a new "typing" at once.
                 last_typing.set_value(0.0);
-                send(timeline, MessageId(uuid::Uuid::new_v4()), text);
+                send(timeline, MessageId(uuid::Uuid::new_v4()), text, reply_to());
+                answering.set(None);
             }
         }
     };
@@ -844,6 +921,21 @@ fn composer(room: RoomId, next_id: MessageId, socket: Option<Socket>, refused: O
         <form method="post" action=PostMessage::PATH class="mt-3 flex flex-col gap-2" on:submit=submit data-testid="composer">
             <input type="hidden" name="room" value=room.0 />
             <input type="hidden" name="id" value=next_id.to_string() />
+            {root.map(|_| view! { <input type="hidden" name="reply_to" value=move || reply_to().map(|id| id.to_string()) /> })}
+            {move || answering.get().map(|quote| view! {
+                <p class="flex items-baseline gap-2 text-sm text-slate-600 dark:text-slate-400" data-testid="answering">
+                    <span>{say.get(Phrase::InReplyTo)}</span>
+                    <bdi class="font-semibold">{quote.author.unwrap_or_else(|| say.get(Phrase::DeletedAccount))}</bdi>
+                    <span class="min-w-0 flex-1 truncate" dir="auto">{quote.excerpt}</span>
+                    // `?` keeps the path and drops `?reply=`.
+                    <a href="?#composer" class="underline" on:click=move |ev| {
+                        ev.prevent_default();
+                        answering.set(None);
+                    }>
+                        {say.get(Phrase::MessageCancel)}
+                    </a>
+                </p>
+            })}
             <label for="composer" class="sr-only">{say.get(Phrase::ComposerLabel)}</label>
             <div class="flex items-end gap-2">
                 <textarea
@@ -904,11 +996,11 @@ fn typing_line() -> impl IntoView {
 
 /// For a member on an older page: the composer is on the latest one.
 #[component]
-fn JumpToLatest(slug: String) -> impl IntoView {
+fn JumpToLatest(href: String) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <p class="text-sm">
-            <a href=format!("/r/{slug}#latest") class="text-indigo-700 underline dark:text-indigo-300">
+            <a href=href class="text-indigo-700 underline dark:text-indigo-300">
                 {tu_string!(i18n, room_jump_latest)}
             </a>
         </p>
@@ -934,9 +1026,12 @@ fn JoinPrompt(slug: String) -> impl IntoView {
 }
 
 #[component]
-fn SignInPrompt(slug: String) -> impl IntoView {
+fn SignInPrompt(
+    /// Where to come back to.
+    next: String,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let next = urlencode(&format!("/r/{slug}"));
+    let next = urlencode(&next);
     view! {
         <div class="rounded-xl border border-slate-200 p-4 text-sm dark:border-slate-800" data-testid="sign-in-to-post">
             {tu_string!(i18n, room_signin_prompt)} " "

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use leptos::prelude::*;
 use tchatche_core::{
-    event::{Author, MessageView, RoomEvent, ServerFrame, Translation},
+    event::{Author, MessageView, RoomEvent, ServerFrame, ThreadSummary, Translation},
     ids::{MessageId, RoomId, Seq},
     languages::{Reading, TranslateMode},
     room::MyRoom,
@@ -17,6 +17,8 @@ use tchatche_core::{
 pub struct PendingPost {
     pub id: MessageId,
     pub body: String,
+    /// The message it answers (on a thread's page).
+    pub reply_to: Option<MessageId>,
     /// Why it failed, once it did (it can be retried: same id, no double).
     pub failed: Option<crate::error::AppError>,
 }
@@ -35,6 +37,11 @@ pub enum Connection {
 #[derive(Clone, Copy)]
 pub struct Timeline {
     pub room: RoomId,
+    /// On a thread's page, its first message: only the thread is shown.
+    pub thread: Option<MessageId>,
+    /// The newest version of the room this tab has heard of, shown or
+    /// not (a thread's page skips the rest of the room), to resume after.
+    pub heard: StoredValue<Seq>,
     /// Confirmed messages by seq.
     pub messages: RwSignal<BTreeMap<Seq, MessageView>>,
     pub pending: RwSignal<Vec<PendingPost>>,
@@ -56,6 +63,8 @@ impl Timeline {
     pub fn new(room: RoomId, messages: Vec<MessageView>, has_older: bool, viewer: Option<String>) -> Self {
         Self {
             room,
+            thread: None,
+            heard: StoredValue::new(Seq::default()),
             messages: RwSignal::new(messages.into_iter().map(|m| (m.seq, m)).collect()),
             pending: RwSignal::new(Vec::new()),
             has_older: RwSignal::new(has_older),
@@ -71,27 +80,45 @@ impl Timeline {
 
     /// The newest version this tab has of the room (to resume after).
     pub fn newest_version(&self) -> Seq {
-        self.messages.with_untracked(|m| m.values().map(|m| m.version).max().unwrap_or_default())
+        let shown = self.messages.with_untracked(|m| m.values().map(|m| m.version).max().unwrap_or_default());
+        shown.max(self.heard.get_value())
     }
 
     pub fn newest_seq(&self) -> Seq {
         self.messages.with_untracked(|m| m.keys().next_back().copied().unwrap_or_default())
     }
 
+    /// Where older messages start: before the oldest shown (on a thread's
+    /// page, the oldest reply shown: its first message comes before all).
     pub fn oldest_seq(&self) -> Option<Seq> {
-        self.messages.with_untracked(|m| m.keys().next().copied())
+        self.messages.with_untracked(|m| m.values().find(|m| Some(m.id) != self.thread).map(|m| m.seq))
     }
 
-    /// Applies a message version: new, or newer than the one shown.
+    /// Applies a message version: new, or newer than the one shown. A new
+    /// reply counts in its thread's summary, where that is shown.
     pub fn apply(&self, message: MessageView) {
         if message.room_id != self.room {
             return;
         }
+        self.heard.update_value(|heard| *heard = (*heard).max(message.version));
+        let thread = message.threading.root;
+        if self.thread.is_some_and(|shown| shown != message.id && Some(shown) != thread) {
+            return;
+        }
         let id = message.id;
-        self.messages.update(|messages| match messages.get(&message.seq) {
-            Some(shown) if shown.version >= message.version => {}
-            _ => {
-                messages.insert(message.seq, message);
+        self.messages.update(|messages| {
+            let new_reply = thread.filter(|_| !messages.contains_key(&message.seq) && !message.deleted);
+            let at = message.created_at;
+            match messages.get(&message.seq) {
+                Some(shown) if shown.version >= message.version => {}
+                _ => {
+                    messages.insert(message.seq, message);
+                }
+            }
+            if let Some(root) = new_reply.and_then(|root| messages.values_mut().find(|m| m.id == root)) {
+                let summary = root.threading.replies.get_or_insert(ThreadSummary { count: 0, last_reply_at: None });
+                summary.count += 1;
+                summary.last_reply_at = Some(at);
             }
         });
         self.pending.update(|pending| pending.retain(|p| p.id != id));
@@ -443,6 +470,7 @@ mod tests {
             deleted: false,
             lang: Some("en".into()),
             translation: None,
+            threading: Default::default(),
         }
     }
 
@@ -491,6 +519,36 @@ mod tests {
             timeline.apply(own.clone());
             timeline.translated(own.id, spanish(5));
             assert_eq!(shown(&timeline, 3), None, "authors see their own words");
+        });
+    }
+
+    fn reply_to(seq: i64, root: &MessageView) -> MessageView {
+        let mut reply = message(seq, seq);
+        reply.threading.root = Some(root.id);
+        reply
+    }
+
+    /// A room's timeline counts new replies in their thread's summary (once
+    /// each); a thread's timeline shows only the thread, yet resumes after
+    /// the newest version of the room it heard.
+    #[test]
+    fn replies_count_in_the_room_and_threads_show_only_themselves() {
+        Owner::new().with(|| {
+            let root = message(1, 1);
+            let room = Timeline::new(RoomId(1), vec![root.clone(), message(2, 2)], false, None);
+            room.apply(reply_to(3, &root));
+            room.apply(reply_to(3, &root));
+            let summary = room.messages.with_untracked(|m| m[&Seq(1)].threading.replies);
+            assert_eq!(summary.map(|s| s.count), Some(1), "a version heard twice counts once");
+            assert_eq!(room.messages.with_untracked(|m| m.len()), 3, "replies are messages of the room too");
+
+            let thread = Timeline { thread: Some(root.id), ..Timeline::new(RoomId(1), vec![root.clone()], false, None) };
+            thread.apply(message(4, 4));
+            thread.apply(reply_to(5, &root));
+            let shown: Vec<i64> = thread.messages.with_untracked(|m| m.keys().map(|s| s.0).collect());
+            assert_eq!(shown, [1, 5]);
+            thread.apply(message(6, 6));
+            assert_eq!(thread.newest_version(), Seq(6), "resumes after what it heard, shown or not");
         });
     }
 }

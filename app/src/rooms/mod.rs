@@ -9,12 +9,14 @@ mod conversation;
 mod forms;
 mod live;
 mod manage;
+mod thread;
 mod translation;
 
 pub use archive::ArchivePage;
 pub use conversation::RoomPage;
 pub use forms::{InvitePage, NewRoomPage};
 pub use manage::RoomSettingsPage;
+pub use thread::ThreadPage;
 pub use translation::autonym;
 use leptos::{prelude::*, server_fn::codec::GetUrl};
 use serde::{Deserialize, Serialize};
@@ -287,13 +289,20 @@ pub async fn room_page(slug: String, before: Option<i64>, translate: Option<Stri
     })
 }
 
-/// Older messages, for scrolling back (oldest first).
+/// Older messages of a room or of one of its threads, for scrolling back
+/// (oldest first).
 #[server(endpoint = "older_messages", input = GetUrl, output = JsonAnswer)]
-pub async fn older_messages(room: RoomId, before: i64) -> Result<(Vec<MessageView>, bool), AppError> {
+pub async fn older_messages(room: RoomId, thread: Option<MessageId>, before: i64) -> Result<(Vec<MessageView>, bool), AppError> {
+    use tchatche_core::{chat, ids::Seq};
+
     use crate::state::app_state;
     let (room, viewer, _) = access::visible_room_by_id(room).await?;
     let state = app_state();
-    let mut page = tchatche_core::chat::history(&state.store, &state.bus, room.id, Some(tchatche_core::ids::Seq(before))).await?;
+    let before = Some(Seq(before));
+    let mut page = match thread {
+        Some(root) => chat::thread_history(&state.store, &state.bus, room.id, root, before).await?,
+        None => chat::history(&state.store, &state.bus, room.id, before).await?,
+    };
     if let Some(reading) = translation::ssr::reading_of(viewer.as_ref(), &room) {
         state.store.attach_translations(&mut page.messages, &reading, None).await?;
     }
@@ -307,34 +316,45 @@ fn writer(viewer: &tchatche_core::store::User) -> tchatche_core::chat::Writer<'_
     tchatche_core::chat::Writer { user: viewer, interface: Some(crate::language::request_locale().as_str()) }
 }
 
-/// Posts a message. `id` is chosen by the client: sending it again (a retry)
-/// returns the same message. Limited to a burst of 10, then one a second.
+/// Posts a message, answering `reply_to` if given (a message of the same
+/// room). `id` is chosen by the client: sending it again (a retry) returns
+/// the same message. Limited to a burst of 10, then one a second.
 #[server(endpoint = "post_message", output = JsonAnswer)]
-pub async fn post_message(room: RoomId, id: String, body: String) -> Result<MessageView, AppError> {
+pub async fn post_message(room: RoomId, id: String, body: String, reply_to: Option<String>) -> Result<MessageView, AppError> {
     use tchatche_core::{input::InputError, limits::Scope};
 
     use crate::{error::InvalidForm, state::app_state};
-    let kept = |error: InputError| {
+    let reply_to = reply_to.filter(|r| !r.trim().is_empty());
+    let kept = |field: &str, error: InputError| {
         let mut form = InvalidForm::new().keep("body", &body);
-        form.check::<()>("body", Err(error));
+        form.check::<()>(field, Err(error));
         with_status(AppError::Invalid(form))
     };
     let (room, viewer) = access::member_room(room).await?;
-    let id = uuid::Uuid::parse_str(id.trim()).map(MessageId).map_err(|_| kept(InputError::Malformed))?;
-    tchatche_core::chat::check_body(&body).map_err(kept)?;
+    let id = uuid::Uuid::parse_str(id.trim()).map(MessageId).map_err(|_| kept("body", InputError::Malformed))?;
+    let reply_to = match reply_to {
+        Some(raw) => Some(uuid::Uuid::parse_str(raw.trim()).map(MessageId).map_err(|_| kept("reply_to", InputError::Malformed))?),
+        None => None,
+    };
+    tchatche_core::chat::check_body(&body).map_err(|error| kept("body", error))?;
     let state = app_state();
     if let Err(wait) = state.limiter.hit(Scope::Post, &viewer.id.to_string()).await? {
-        return Err(kept(InputError::TooFast { retry_after_secs: wait.secs() }));
+        return Err(kept("body", InputError::TooFast { retry_after_secs: wait.secs() }));
     }
     let writer = writer(&viewer);
-    let message = tchatche_core::chat::post(&state.store, &state.bus, room.id, &writer, id, &body)
+    let message = tchatche_core::chat::post(&state.store, &state.bus, room.id, &writer, id, &body, reply_to)
         .await
         .map_err(|err| match err {
-            tchatche_core::Error::Input { error, .. } => kept(error),
+            tchatche_core::Error::Input { field, error } => kept(field, error),
             err => with_status(AppError::from(err)),
         })?;
     state.store.mark_read(room.id, viewer.id, message.seq).await?;
-    access::redirect_html(&format!("/r/{}#latest", room.slug));
+    // Without JavaScript, a reply lands in its thread.
+    let back = match message.threading.root {
+        Some(root) => format!("/r/{}/t/{root}#m-{}", room.slug, message.id),
+        None => format!("/r/{}#latest", room.slug),
+    };
+    access::redirect_html(&back);
     Ok(message)
 }
 

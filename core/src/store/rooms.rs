@@ -6,7 +6,7 @@ use super::{Store, on_pool};
 pub use crate::room::{DirectoryPage, DirectoryQuery, DirectorySort, MyRoom, RoomSummary, Visibility};
 use crate::{
     Error, Result,
-    ids::{RoomId, Seq, UnixMillis, UserId, UtcDay},
+    ids::{MessageId, RoomId, Seq, UnixMillis, UserId, UtcDay},
     input::InputError,
 };
 
@@ -60,7 +60,10 @@ pub struct RoomChanges<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct IndexablePage {
     pub slug: String,
+    /// An archive day of the room…
     pub day: Option<UtcDay>,
+    /// …or a thread of it (else the room's own page).
+    pub thread: Option<MessageId>,
     /// Its content's last change.
     pub last_activity_at: UnixMillis,
 }
@@ -197,17 +200,22 @@ impl Store {
     }
 
     /// Every page search engines may index, room by room: each public,
-    /// indexable room (`day` is `None`) followed by its archive days that
-    /// meet [`crate::room::IndexQuality`].
+    /// indexable room (`day` and `thread` are `None`), then its archive
+    /// days and its threads that meet [`crate::room::IndexQuality`] (a
+    /// thread whose first message was deleted is gone).
     pub async fn indexable_pages(&self) -> Result<Vec<IndexablePage>> {
-        let sql = "SELECT slug, day, last_activity_at FROM (
-                       SELECT r.slug, NULL AS day, r.last_activity_at FROM rooms r
+        // (PostgreSQL types a column of NULLs as text unless told.)
+        let sql = "SELECT slug, day, thread, last_activity_at FROM (
+                       SELECT r.slug, NULL AS day, CAST(NULL AS uuid) AS thread, r.last_activity_at FROM rooms r
                        WHERE r.visibility = 'public' AND r.indexable
                        UNION ALL
-                       SELECT r.slug, d.day, d.last_activity_at FROM room_days d JOIN rooms r ON r.id = d.room_id
+                       SELECT r.slug, d.day, CAST(NULL AS uuid), d.last_activity_at FROM room_days d JOIN rooms r ON r.id = d.room_id
                        WHERE r.visibility = 'public' AND r.indexable AND d.indexable
+                       UNION ALL
+                       SELECT r.slug, NULL, t.root_id, t.last_activity_at FROM threads t JOIN rooms r ON r.id = t.room_id
+                       WHERE r.visibility = 'public' AND r.indexable AND t.indexable AND NOT t.deleted
                    ) pages
-                   ORDER BY slug, COALESCE(day, -1)";
+                   ORDER BY slug, CASE WHEN thread IS NULL THEN 0 ELSE 1 END, COALESCE(day, -1), last_activity_at";
         Ok(on_pool!(self, pool => sqlx::query_as::<_, IndexablePage>(sql).fetch_all(pool).await?))
     }
 }
