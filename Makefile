@@ -52,6 +52,7 @@ bench: build
 	# The flags cargo-leptos gave the release build, so its artifacts are reused.
 	cargo bench -p server
 	scripts/bench-pages.sh
+	BENCH_PAGE=thread scripts/bench-pages.sh
 
 # SQLite only: no PostgreSQL or Redis needed. --browser: Chromium for Lighthouse.
 .PHONY: audit

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make audit: Lighthouse (desktop preset) and the Nu HTML Checker on the home
-# page and a public, indexable room of 200 messages, served by the release
+# page, a public, indexable room of 200 messages and a thread of 40 replies
+# in it, served by the release
 # build. Fails when Lighthouse scores SEO < 100 or Accessibility, Best
 # Practices or Performance < 95, or when the checker finds any HTML error.
 # Needs the release build, Chromium and end2end's npm packages (make audit
@@ -19,8 +20,8 @@ for needed in "$CHROME_PATH" "$VNU_JAR" end2end/node_modules/lighthouse; do
   fi
 done
 
-start_release_server lighthouse 200
-PAGES=(/ "$ROOM_PATH")
+start_release_server lighthouse 200 40
+PAGES=(/ "$ROOM_PATH" "$THREAD_PATH")
 rm -rf "$OUT" && mkdir -p "$OUT"
 status=0
 

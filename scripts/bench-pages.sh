@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The public room page (50 messages) against a static file of the same size,
 # served by the same release server in the same run: wrk, 32 connections.
+# BENCH_PAGE=thread measures a thread's page instead (its first message and
+# 50 replies).
 # Targets: the page's throughput >= 25 % of the static file's, its p99 <= 20 ms.
 # The page is measured twice: as visitors get it (shared for a second between
 # them, server/src/shared_pages.rs), and rendered for every request
@@ -20,7 +22,10 @@ if ! command -v wrk >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq wrk
 fi
 
-start_release_server bench 50
+start_release_server bench 50 50
+if [ "${BENCH_PAGE:-room}" = thread ]; then
+  ROOM_PATH=$THREAD_PATH
+fi
 trap 'rm -f "$STATIC"; stop_release_server' EXIT
 
 # The page as wrk gets it: no Accept-Encoding, so neither side is compressed.

@@ -1,7 +1,8 @@
 # Sourced by audit.sh and bench-pages.sh: runs the release build on a free
 # port with a fresh SQLite database holding one seeded public room.
-#   start_release_server SLUG MESSAGES
-# sets BASE_URL and ROOM_PATH, and stops the server (and deletes the
+#   start_release_server SLUG MESSAGES [THREAD_REPLIES]
+# sets BASE_URL, ROOM_PATH and (with THREAD_REPLIES) THREAD_PATH, the page of
+# a thread of that many replies; it stops the server (and deletes the
 # database) when the calling script exits. Run from the repository root.
 
 stop_release_server() {
@@ -12,7 +13,7 @@ stop_release_server() {
 }
 
 start_release_server() {
-  local slug=$1 messages=$2
+  local slug=$1 messages=$2 thread=${3:-0}
   if [ ! -x target/release/tchatche ] || [ ! -d target/site/pkg ]; then
     echo "No release build (target/release/tchatche, target/site/pkg): run cargo leptos build --release." >&2
     exit 1
@@ -30,11 +31,12 @@ start_release_server() {
 
   # Seeding before the server starts: no request ever sees a half-filled room.
   local seeded
-  seeded=$(env "${SERVER_ENV[@]}" ./target/release/tchatche admin seed-room --slug "$slug" --messages "$messages")
+  seeded=$(env "${SERVER_ENV[@]}" ./target/release/tchatche admin seed-room --slug "$slug" --messages "$messages" --thread "$thread")
   echo "$seeded"
-  # The command prints the room's path; /r/SLUG if it is worded otherwise.
-  ROOM_PATH=$(grep -oE '/r/[A-Za-z0-9_-]+' <<<"$seeded" | tail -n 1 || true)
+  # The command prints the room's path, then the thread's.
+  ROOM_PATH=$(grep -xE '/r/[a-z0-9-]+' <<<"$seeded" | tail -n 1 || true)
   ROOM_PATH=${ROOM_PATH:-/r/$slug}
+  THREAD_PATH=$(grep -xE '/r/[a-z0-9-]+/t/[0-9a-f-]+' <<<"$seeded" | tail -n 1 || true)
 
   # env execs the binary: $! is the server itself, which the trap stops.
   env "${SERVER_ENV[@]}" ./target/release/tchatche >"$SERVER_TMP/server.log" 2>&1 &

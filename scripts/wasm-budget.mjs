@@ -5,8 +5,9 @@
 // marked `#[island(lazy)]`, a `#[lazy]` function) and load it when they need
 // it. Sizes are brotli at quality 11 (what a static pre-compression would
 // use). Run by `make test` after the release build; it fails the build when
-// - the main WASM passes MAIN_BUDGET: what a reader of a public room loads
-//   (issue 15 asks for 150,000 B; BENCHMARKS.md says how far it is and why);
+// - the main WASM passes MAIN_BUDGET: what every page loads (a reader of a
+//   public room also loads the conversation island's file: issue 15 asks
+//   for 150,000 B in all, reported below; BENCHMARKS.md says how far it is);
 // - everything together passes TOTAL_BUDGET: what a member may load in all;
 // - an interface string is in any of them (issue 14): islands get their
 //   words from the server, so the bundle does not grow with the languages.
@@ -15,6 +16,7 @@ import { brotliCompressSync, constants } from "node:zlib";
 
 const MAIN_BUDGET = 200_000;
 const TOTAL_BUDGET = 300_000;
+const READER_TARGET = 150_000;
 const dir = "target/site/pkg";
 const files = readdirSync(dir).filter((name) => name.endsWith(".wasm"));
 const main = files.filter((name) => name.startsWith("tchatche."));
@@ -41,6 +43,17 @@ for (const [what, size, budget] of [["main WASM (every page)", mainSize, MAIN_BU
   within &&= size <= budget;
   console.log(`${what}: ${size} B brotli: ${verdict} the ${budget} B budget`);
 }
+// A report, not a check (yet): what a signed-out reader of a public room
+// loads, the main WASM and the files the split manifest lists for the
+// conversation island (its own, and chunks it shares with other islands).
+const manifestFile = readdirSync(dir).find((name) => name.startsWith("__wasm_split_manifest."));
+const manifest = manifestFile ? JSON.parse(readFileSync(`${dir}/${manifestFile}`, "utf8")) : {};
+const conversationFiles = Object.entries(manifest).find(([island]) => island.startsWith("conversation_loader"))?.[1] ?? [];
+const reader = conversationFiles.reduce(
+  (sum, file) => sum + (sizes.find(({ name }) => name === `${file}.wasm`)?.compressed ?? 0),
+  mainSize,
+);
+console.log(`reader of a public room (main + conversation): ${reader} B brotli: ${reader <= READER_TARGET ? "meets" : "NOT yet"} issue 15's ${READER_TARGET} B`);
 
 // Every piece of locale text between placeholders, long enough not to occur
 // by chance: 10 bytes for translations, 16 for English, whose short words

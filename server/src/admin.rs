@@ -50,6 +50,10 @@ pub enum AdminCommand {
         /// Spread the messages over this many days, ending now.
         #[arg(long, default_value_t = 1)]
         days: u32,
+        /// Then a thread of this many replies (by `demo` and `guest`, so it
+        /// is worth indexing), whose address is printed last.
+        #[arg(long, default_value_t = 0)]
+        thread: u32,
     },
     /// Delete an account (its messages stay, shown as from a deleted account).
     DeleteUser {
@@ -159,7 +163,9 @@ pub async fn execute(admin: &Admin, command: AdminCommand, input: &mut impl BufR
             store.set_disabled(user.id, false).await?;
             println!("{} is enabled", user.username);
         }
-        AdminCommand::SeedRoom { slug, messages, days } => seed_room(store, &slug, messages.min(100_000), days.clamp(1, 3_650)).await?,
+        AdminCommand::SeedRoom { slug, messages, days, thread } => {
+            seed_room(store, &slug, messages.min(100_000), days.clamp(1, 3_650), thread.min(10_000)).await?
+        }
         AdminCommand::DeleteUser { username, yes } => {
             let user = find(store, &username).await?;
             if !yes {
@@ -173,9 +179,25 @@ pub async fn execute(admin: &Admin, command: AdminCommand, input: &mut impl BufR
     Ok(())
 }
 
-async fn seed_room(store: &Store, slug: &str, count: u32, days: u32) -> anyhow::Result<()> {
+/// An account for sample messages: its hash is of nothing anyone knows, so
+/// it cannot sign in.
+async fn sample_account(store: &Store, username: &str, display_name: &str) -> anyhow::Result<User> {
+    if let Some(user) = store.user_by_username(username).await? {
+        return Ok(user);
+    }
+    let secret = uuid::Uuid::new_v4().to_string();
+    let new = NewUser {
+        username: username.into(),
+        display_name: display_name.into(),
+        password_hash: tchatche_core::password::hash(&secret).await?,
+        role: Role::User,
+    };
+    Ok(store.create_user(&new).await?)
+}
+
+async fn seed_room(store: &Store, slug: &str, count: u32, days: u32, thread_replies: u32) -> anyhow::Result<()> {
     use tchatche_core::{
-        event::{Author, MessageView},
+        event::{Author, MessageView, Quote, Threading},
         ids::{MessageId, Seq, UnixMillis},
         room::is_slug,
         store::{NewRoom, RoomChanges, Visibility},
@@ -183,20 +205,7 @@ async fn seed_room(store: &Store, slug: &str, count: u32, days: u32) -> anyhow::
     if !is_slug(slug) {
         bail!("slug: lowercase letters, digits and dashes, at most 64");
     }
-    let demo = match store.user_by_username("demo").await? {
-        Some(user) => user,
-        None => {
-            // A hash of nothing anyone knows: the account cannot sign in.
-            let secret = uuid::Uuid::new_v4().to_string();
-            let new = NewUser {
-                username: "demo".into(),
-                display_name: "Demo".into(),
-                password_hash: tchatche_core::password::hash(&secret).await?,
-                role: Role::User,
-            };
-            store.create_user(&new).await?
-        }
-    };
+    let demo = sample_account(store, "demo", "Demo").await?;
     let room = match store.room_by_slug(slug).await? {
         Some(room) => room,
         None => {
@@ -214,37 +223,60 @@ async fn seed_room(store: &Store, slug: &str, count: u32, days: u32) -> anyhow::
     let changes = RoomChanges { name: &room.name, description: &room.description, visibility: Visibility::Public, indexable: true, translate_private: false };
     store.update_room(room.id, &changes).await?;
 
-    let author = Author { id: demo.id, username: demo.username.clone(), display_name: demo.display_name.clone() };
+    let author_of = |user: &User| Author { id: user.id, username: user.username.clone(), display_name: user.display_name.clone() };
     let now = UnixMillis::now().0;
     let span = i64::from(days) * 86_400_000 - 60_000;
     let first_seq = store.room_last_seq(room.id).await?.0 + 1;
+    let message = |seq: i64, author: &User, body: String, created_at: i64| {
+        let (html, mentions) = tchatche_core::message::render(&body, &[]);
+        MessageView {
+            id: MessageId(uuid::Uuid::now_v7()),
+            room_id: room.id,
+            seq: Seq(seq),
+            version: Seq(seq),
+            author: Some(author_of(author)),
+            body,
+            html,
+            mentions,
+            created_at: UnixMillis(created_at),
+            edited_at: None,
+            deleted: false,
+            lang: None,
+            translation: None,
+            threading: Threading::default(),
+        }
+    };
     let messages: Vec<MessageView> = (0..i64::from(count))
         .map(|i| {
             let body = format!("Message **{}** of the sample: the quick brown fox jumps over the lazy dog.", i + 1);
-            let (html, mentions) = tchatche_core::message::render(&body, &[]);
-            let seq = Seq(first_seq + i);
-            MessageView {
-                id: MessageId(uuid::Uuid::now_v7()),
-                room_id: room.id,
-                seq,
-                version: seq,
-                author: Some(author.clone()),
-                body,
-                html,
-                mentions,
-                created_at: UnixMillis(now - span + span * i / i64::from(count.max(1))),
-                edited_at: None,
-                deleted: false,
-                lang: None,
-                translation: None,
-                threading: Default::default(),
-            }
+            message(first_seq + i, &demo, body, now - span + span * i / i64::from(count.max(1)))
         })
         .collect();
     for batch in messages.chunks(1_000) {
         store.upsert_messages(batch).await?;
     }
     println!("/r/{slug}");
+    if thread_replies == 0 {
+        return Ok(());
+    }
+
+    let guest = sample_account(store, "guest", "Guest").await?;
+    let first_seq = first_seq + i64::from(count);
+    let question = "How does the sample thread work? It shows a question and its answers, one page per conversation.";
+    let root = message(first_seq, &demo, question.into(), now - 60_000);
+    let quote = Quote::of(root.id, Some(demo.display_name.clone()), &root.body, false);
+    let replies = (1..=i64::from(thread_replies)).map(|i| {
+        let by = if i % 2 == 1 { &guest } else { &demo };
+        let body = format!("Answer **{i}** of the sample thread: the quick brown fox jumps over the lazy dog.");
+        let mut reply = message(first_seq + i, by, body, now - 60_000 + i);
+        reply.threading = Threading { reply_to: Some(quote.clone()), root: Some(root.id), replies: None };
+        reply
+    });
+    let thread: Vec<MessageView> = std::iter::once(root.clone()).chain(replies).collect();
+    for batch in thread.chunks(1_000) {
+        store.upsert_messages(batch).await?;
+    }
+    println!("/r/{slug}/t/{}", root.id);
     Ok(())
 }
 

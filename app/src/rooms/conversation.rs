@@ -151,8 +151,10 @@ fn RoomHead(room: RoomInfo, seo: Option<crate::seo::PageSeo>) -> impl IntoView {
 
 /// The island: the person's rooms list, the messages and the composer, live
 /// on the latest page. The room's header comes as server-rendered children:
-/// nothing in it changes, so the browser bundle does not carry it.
-#[island]
+/// nothing in it changes, so the browser bundle does not carry it. Lazy: its
+/// code is a WASM file of its own, loaded by the pages that show a
+/// conversation only (not the home page, settings or search).
+#[island(lazy)]
 #[allow(clippy::too_many_arguments)]
 pub(super) fn Conversation(
     room: RoomInfo,

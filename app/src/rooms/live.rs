@@ -111,7 +111,11 @@ impl Timeline {
             let at = message.created_at;
             match messages.get(&message.seq) {
                 Some(shown) if shown.version >= message.version => {}
-                _ => {
+                shown => {
+                    // An edit read before its replies were stored keeps the count shown.
+                    let counted = shown.and_then(|shown| shown.threading.replies);
+                    let mut message = message;
+                    message.threading.replies = message.threading.replies.or(counted);
                     messages.insert(message.seq, message);
                 }
             }

@@ -50,7 +50,8 @@ pub struct ThreadPageData {
     pub answering: Quote,
     /// How the viewer reads translations here, if at all.
     pub reading: Option<tchatche_core::languages::Reading>,
-    pub title: String,
+    /// The start of the first message: the page's heading and headline.
+    pub headline: String,
     pub description: String,
     pub seo: Option<PageSeo>,
 }
@@ -97,7 +98,7 @@ pub async fn thread_page(slug: String, id: String, before: Option<i64>, reply: O
     let answered = reply.and_then(|id| page.messages.iter().find(|m| m.id == id && !m.deleted)).unwrap_or(&root);
     let answering = Quote::of(answered.id, answered.author.as_ref().map(|a| a.display_name.clone()), &answered.body, false);
 
-    let title = format!("{} · {}", excerpt(&root.body, TITLE_CHARS), room.name);
+    let headline = excerpt(&root.body, TITLE_CHARS);
     let text = std::iter::once(&root).chain(&page.messages).filter(|m| !m.deleted).map(|m| m.body.as_str()).collect::<Vec<_>>();
     let description = excerpt(&text.join(" "), DESCRIPTION_CHARS);
     let thread = state.store.thread(root.id).await?;
@@ -111,7 +112,7 @@ pub async fn thread_page(slug: String, id: String, before: Option<i64>, reply: O
             room_name: &room.name,
             room_url: &room_url,
             url: &url,
-            headline: &excerpt(&root.body, TITLE_CHARS),
+            headline: &headline,
             root: &root,
             replies: &page.messages,
             reply_count: replies,
@@ -132,7 +133,7 @@ pub async fn thread_page(slug: String, id: String, before: Option<i64>, reply: O
         room_version: room.last_seq,
         answering,
         reading,
-        title,
+        headline,
         description,
         seo,
     })
@@ -162,12 +163,13 @@ pub fn ThreadPage() -> impl IntoView {
                     let my_rooms = sidebar.await.unwrap_or_default();
                     page_or_error(data.await, |data| {
                         let ThreadPageData {
-                            room, root, replies, has_older, latest, viewer, next_message_id, room_version, answering, reading, title,
+                            room, root, replies, has_older, latest, viewer, next_message_id, room_version, answering, reading, headline,
                             description, seo,
                         } = data;
+                        // Unique: the thread's words, then its room's name.
+                        let title = format!("{headline} · {}", room.name);
                         let path = format!("/r/{}/t/{}", room.slug, root.id);
                         let prompt = composer_alternative(viewer.is_some(), room.is_member, next_message_id.is_some(), &room.slug, &path);
-                        let heading = title.clone();
                         let (grid, beside) = if my_rooms.is_empty() {
                             ("grid gap-6", "-mt-3")
                         } else {
@@ -182,7 +184,7 @@ pub fn ThreadPage() -> impl IntoView {
                                         <span aria-hidden="true" class="inline-block rtl:-scale-x-100">"←"</span> " " <bdi>{room.name.clone()}</bdi>
                                     </a>
                                 </p>
-                                <h1 id="room-title" class="mt-1 text-xl font-bold tracking-tight" dir="auto">{heading}</h1>
+                                <h1 id="room-title" class="mt-1 text-xl font-bold tracking-tight" dir="auto">{headline}</h1>
                                 <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">{tu_string!(i18n, thread_explained)}</p>
                             </header>
                         };
