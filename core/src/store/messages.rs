@@ -309,11 +309,13 @@ impl Store {
         // A deleted message keeps no translation of its words.
         let deleted: Vec<MessageId> = rows.iter().filter(|m| m.deleted).map(|m| m.id).collect();
         // The threads the batch touches: those its replies belong to, and
-        // any its other messages open (a first message edited or deleted,
-        // or stored after a reply to it by another worker).
-        let mut thread_roots: Vec<MessageId> = rows.iter().map(|m| m.threading.root.unwrap_or(m.id)).collect();
-        thread_roots.sort_unstable();
-        thread_roots.dedup();
+        // those its edited or deleted messages may open. A new message may
+        // open one too, when another worker stored a reply to it first:
+        // those are looked up once the batch is written.
+        let mut thread_roots: Vec<MessageId> =
+            rows.iter().filter_map(|m| m.threading.root.or((m.version > m.seq).then_some(m.id))).collect();
+        let new_messages: Vec<MessageId> =
+            rows.iter().filter(|m| m.threading.root.is_none() && m.version == m.seq).map(|m| m.id).collect();
 
         in_transaction!(self, tx => {
             tx.insert_message_rows(&rows).await?;
@@ -364,6 +366,18 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
+            // (A probe of the replies' index: cheap, and usually empty.)
+            for chunk in new_messages.chunks(ROWS_PER_STATEMENT) {
+                let mut probe = QueryBuilder::new("SELECT DISTINCT thread_id FROM messages WHERE thread_id IN (");
+                let mut ids = probe.separated(", ");
+                for id in chunk {
+                    ids.push_bind(*id);
+                }
+                probe.push(")");
+                thread_roots.extend(probe.build_query_scalar::<MessageId>().fetch_all(&mut *tx).await?);
+            }
+            thread_roots.sort_unstable();
+            thread_roots.dedup();
             for chunk in thread_roots.chunks(ROWS_PER_STATEMENT) {
                 let sql = thread_upsert_sql(chunk.len());
                 let mut query = sqlx::query(&sql);
