@@ -247,6 +247,12 @@ pub fn is_slug(value: &str) -> bool {
     (1..=64).contains(&value.len()) && value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
+/// Whether text can be an invitation token: 64 lowercase hex digits, as
+/// `Store::create_invite` draws them (to refuse anything else early).
+pub fn is_invite_token(value: &str) -> bool {
+    value.len() == 64 && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
