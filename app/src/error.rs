@@ -202,6 +202,15 @@ mod ssr {
         err
     }
 
+    /// A checkbox of a form: sent (as "on") only when ticked.
+    pub fn checkbox(field: &'static str, value: Option<String>) -> Result<bool, AppError> {
+        match value.as_deref() {
+            None => Ok(false),
+            Some("on" | "true") => Ok(true),
+            Some(_) => Err(with_status(AppError::invalid(field, InputError::Malformed))),
+        }
+    }
+
     /// Whether the request is a browser's own form submission (it asks for
     /// an HTML page back), as opposed to the server-function client.
     pub fn is_html_form_post() -> bool {
@@ -213,7 +222,7 @@ mod ssr {
 }
 
 #[cfg(feature = "ssr")]
-pub use ssr::{is_html_form_post, with_status};
+pub use ssr::{checkbox, is_html_form_post, with_status};
 
 /// A translated, human sentence for an error, rendered on the server
 /// (islands say it with their [`crate::phrases::Phrases`]).

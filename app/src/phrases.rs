@@ -68,6 +68,7 @@ phrase_tables! {
         RoomJumpLatest => room_jump_latest,
         DeletedAccount => deleted_account,
         MessageDeleted => message_deleted,
+        MessageConcealed => message_hidden_from_search,
         MessageEdited => message_edited,
         MessageEdit => message_edit,
         MessageDelete => message_delete,

@@ -70,9 +70,10 @@ pub mod ssr {
             Some(name) => person(name),
             None => json!({ "@type": "Organization", "name": "tchatche" }),
         };
+        // Without the words their authors keep off search engines.
         let comments: Vec<Value> = messages
             .iter()
-            .filter(|m| !m.deleted)
+            .filter(|m| !m.deleted && !m.is_concealed())
             .map(|m| {
                 json!({
                     "@type": "Comment",
@@ -118,7 +119,8 @@ pub mod ssr {
     /// A thread as a schema.org `DiscussionForumPosting`: its first message
     /// is the post, each reply a `Comment`, as the page shows them (Google
     /// asks that structured data describe the visible markup). A deleted
-    /// reply keeps its place, without its words, marked deleted.
+    /// reply keeps its place, without its words, marked deleted; a reply
+    /// whose author keeps their words off search engines is left out.
     pub fn thread_posting(thread: &ThreadPosting<'_>) -> String {
         let ThreadPosting { room_name, room_url, url, headline, root, replies, reply_count } = thread;
         let author = |message: &MessageView| match &message.author {
@@ -139,6 +141,7 @@ pub mod ssr {
         };
         let comments: Vec<Value> = replies
             .iter()
+            .filter(|reply| !reply.is_concealed())
             .map(|reply| {
                 let comment = json!({
                     "@type": "Comment",

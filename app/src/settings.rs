@@ -109,6 +109,18 @@ pub async fn save_translation(mode: String, #[server(default)] known: Vec<String
     Ok(())
 }
 
+/// Keeps the person's messages off search engines (a ticked checkbox), or
+/// lets them back: on the pages of rooms search engines may index,
+/// signed-out readers and crawlers then get their messages without their
+/// words, old ones included, and anonymous search does not find them.
+#[server(endpoint = "save_search_visibility")]
+pub async fn save_search_visibility(hidden: Option<String>) -> Result<(), AppError> {
+    let user = session::require_user().await.map_err(with_status)?;
+    let hidden = crate::error::checkbox("hidden", hidden)?;
+    app_state().store.set_hidden_from_search(user.id, hidden).await?;
+    Ok(())
+}
+
 /// Deletes the account after checking its password. Its messages stay in
 /// their rooms, shown as from a deleted account; its avatar, memberships and
 /// sessions go.
@@ -194,6 +206,8 @@ fn SettingsSections(viewer: Viewer) -> impl IntoView {
     let translation_action = ServerAction::<SaveTranslation>::new();
     let translation_result: Outcome = translation_action.value().into();
     let delete_action = ServerAction::<DeleteAccount>::new();
+    let search_action = ServerAction::<SaveSearchVisibility>::new();
+    let search_result: Outcome = search_action.value().into();
     let name_result: Outcome = name_action.value().into();
     let password_result: Outcome = password_action.value().into();
     let preferences_result: Outcome = preferences_action.value().into();
@@ -360,6 +374,24 @@ fn SettingsSections(viewer: Viewer) -> impl IntoView {
                     <div class="flex items-center gap-3">
                         <SubmitButton label=move || t_string!(i18n, settings_save) pending=translation_action.pending() />
                         <Saved result=translation_result />
+                    </div>
+                </ActionForm>
+            </Section>
+
+            <Section title=move || t_string!(i18n, settings_search_engines) id="settings-search-engines">
+                <ActionForm action=search_action attr:class="flex flex-col gap-3">
+                    <label class="flex items-start gap-2 text-sm">
+                        <input type="checkbox" name="hidden" checked=viewer.hidden_from_search class="mt-1" data-testid="hidden-from-search" />
+                        <span>
+                            <strong>{t!(i18n, settings_hidden_from_search)}</strong>
+                            " — "
+                            {t!(i18n, settings_hidden_from_search_explained)}
+                        </span>
+                    </label>
+                    <FormAlert result=search_result />
+                    <div class="flex items-center gap-3">
+                        <SubmitButton label=move || t_string!(i18n, settings_save) pending=search_action.pending() />
+                        <Saved result=search_result />
                     </div>
                 </ActionForm>
             </Section>

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     Bus, Result,
+    event::MessageView,
     ids::{RoomId, UnixMillis, UserId},
     room::Visibility,
     store::{Room, Store, User},
@@ -60,6 +61,22 @@ pub async fn room_access(store: &Store, room: &Room, viewer: Option<&User>) -> R
 /// account (which reads as a visitor does).
 pub fn reading_account(viewer: Option<&User>) -> Option<UserId> {
     viewer.filter(|viewer| !viewer.disabled).map(|viewer| viewer.id)
+}
+
+/// Whether a reader gets the words of people who keep theirs off search
+/// engines left out ([`MessageView::conceal_from_search`]): anyone reading
+/// as a visitor (signed out, a crawler, a disabled account) a room search
+/// engines may index. Anonymous search follows the same rule in its SQL.
+pub fn conceals_from_search(room: &Room, viewer: Option<&User>) -> bool {
+    reading_account(viewer).is_none() && room.visibility == Visibility::Public && room.indexable
+}
+
+/// Messages as `viewer` may be shown them in `room` (see
+/// [`conceals_from_search`]).
+pub fn conceal_for(room: &Room, viewer: Option<&User>, messages: &mut [MessageView]) {
+    if conceals_from_search(room, viewer) {
+        messages.iter_mut().for_each(MessageView::conceal_from_search);
+    }
 }
 
 /// [`room_access`]'s "may read" as an SQL condition, for queries over many

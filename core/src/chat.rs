@@ -20,10 +20,6 @@ pub const PAGE: u32 = 50;
 /// Most versions sent in one catch-up; past this the client reloads.
 pub const CATCH_UP_LIMIT: u32 = 500;
 
-fn author(user: &User) -> Author {
-    Author { id: user.id, username: user.username.clone(), display_name: user.display_name.clone() }
-}
-
 async fn rendered(store: &Store, body: &MessageBody) -> Result<(String, Vec<String>)> {
     let known = store.existing_usernames(&mention_candidates(body.as_str())).await?;
     Ok(render(body.as_str(), &known))
@@ -69,7 +65,7 @@ pub async fn post(
         room_id: room,
         seq: Seq(0),
         version: Seq(0),
-        author: Some(author(by)),
+        author: Some(Author::from(by)),
         body: body.as_str().to_owned(),
         html,
         mentions,
@@ -95,9 +91,8 @@ async fn replying_to(store: &Store, bus: &Bus, room: RoomId, answered: MessageId
     if original.deleted {
         return Err(gone());
     }
-    let name = original.author.as_ref().map(|a| a.display_name.clone());
     Ok(Threading {
-        reply_to: Some(Quote::of(original.id, name, &original.body, false)),
+        reply_to: Some(Quote::of_message(&original)),
         root: Some(original.threading.root.unwrap_or(original.id)),
         replies: None,
     })

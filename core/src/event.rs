@@ -40,6 +40,37 @@ pub struct MessageView {
     pub threading: Threading,
 }
 
+impl MessageView {
+    /// What a signed-out reader (a crawler among them) of a page search
+    /// engines may index gets: the words of people who keep theirs off
+    /// search engines are left out, of their messages and of the quotes of
+    /// them. Who wrote, when, and the message's place stay.
+    #[cfg(feature = "server")]
+    pub fn conceal_from_search(&mut self) {
+        if self.author.as_ref().is_some_and(|author| author.hidden_from_search) && !self.deleted {
+            self.body.clear();
+            self.html.clear();
+            self.mentions.clear();
+            self.translation = None;
+        }
+        if let Some(quote) = self.threading.reply_to.as_mut().filter(|quote| quote.hidden_from_search) {
+            quote.excerpt.clear();
+        }
+    }
+
+    /// Whether [`Self::conceal_from_search`] would leave words out.
+    #[cfg(feature = "server")]
+    pub fn has_words_off_search(&self) -> bool {
+        self.author.as_ref().is_some_and(|author| author.hidden_from_search)
+            || self.threading.reply_to.as_ref().is_some_and(|quote| quote.hidden_from_search)
+    }
+
+    /// Shown without its words (only a deleted message is otherwise empty).
+    pub fn is_concealed(&self) -> bool {
+        !self.deleted && self.body.is_empty()
+    }
+}
+
 /// Where a message stands among replies. A reply names the message it
 /// answers and the thread it belongs to: the first message of the chain,
 /// so answering a reply stays in the same thread. Both are fixed when the
@@ -74,18 +105,34 @@ pub struct Quote {
     pub id: MessageId,
     /// Its author's display name; `None` once the account is deleted.
     pub author: Option<String>,
-    /// The start of its text, on one line; empty once deleted.
+    /// The start of its text, on one line; empty once deleted or concealed.
     pub excerpt: String,
     pub deleted: bool,
+    /// Its author keeps their messages off search engines.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden_from_search: bool,
 }
 
 impl Quote {
     /// Characters of the quoted text shown above a reply.
     pub const EXCERPT_CHARS: usize = 140;
 
-    pub fn of(id: MessageId, author: Option<String>, body: &str, deleted: bool) -> Self {
+    pub fn of(id: MessageId, author: Option<String>, body: &str, deleted: bool, hidden_from_search: bool) -> Self {
         let excerpt = if deleted { String::new() } else { excerpt(body, Self::EXCERPT_CHARS) };
-        Self { id, author, excerpt, deleted }
+        Self { id, author, excerpt, deleted, hidden_from_search }
+    }
+
+    /// The quote above a reply to `original`, as it is now.
+    #[cfg(feature = "server")]
+    pub fn of_message(original: &MessageView) -> Self {
+        let author = original.author.as_ref();
+        let hidden = author.is_some_and(|a| a.hidden_from_search);
+        Self::of(original.id, author.map(|a| a.display_name.clone()), &original.body, original.deleted, hidden)
+    }
+
+    /// Shown without its words: see [`MessageView::conceal_from_search`].
+    pub fn is_concealed(&self) -> bool {
+        !self.deleted && self.excerpt.is_empty()
     }
 }
 
@@ -131,6 +178,22 @@ pub struct Author {
     pub id: UserId,
     pub username: String,
     pub display_name: String,
+    /// They keep their messages off search engines (a setting): see
+    /// [`MessageView::conceal_from_search`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden_from_search: bool,
+}
+
+#[cfg(feature = "server")]
+impl From<&crate::store::User> for Author {
+    fn from(user: &crate::store::User) -> Self {
+        Self {
+            id: user.id,
+            username: user.username.clone(),
+            display_name: user.display_name.clone(),
+            hidden_from_search: user.hidden_from_search,
+        }
+    }
 }
 
 /// Something that happened in a room, fanned out to every process and
@@ -225,7 +288,7 @@ mod tests {
         assert_eq!(excerpt("a verylongwordindeed", 12), "a verylongw…", "or within a long one");
         assert_eq!(excerpt("ééééé", 3), "éé…");
         assert_eq!(excerpt("", 3), "");
-        let quote = Quote::of(crate::ids::MessageId(uuid::Uuid::nil()), None, "secret words", true);
+        let quote = Quote::of(crate::ids::MessageId(uuid::Uuid::nil()), None, "secret words", true, false);
         assert!(quote.excerpt.is_empty(), "a deleted message's words are not quoted");
     }
 }

@@ -199,7 +199,7 @@ pub fn draft(room: &Room, author: &User, body: &str) -> MessageView {
         room_id: room.id,
         seq: Seq(0),
         version: Seq(0),
-        author: Some(Author { id: author.id, username: author.username.clone(), display_name: author.display_name.clone() }),
+        author: Some(Author::from(author)),
         body: body.to_owned(),
         html: format!("<p>{body}</p>"),
         mentions: Vec::new(),

@@ -112,6 +112,36 @@ backend_tests! {
         }
     }
 
+    /// Someone who keeps their messages off search engines is not found by
+    /// anonymous search where search engines may look (a public room they
+    /// may index), old messages included; signed-in readers still find
+    /// them, and so does everyone once the setting is off again.
+    async fn words_kept_off_search_engines_are_not_found_signed_out(env: TestEnv) {
+        let owner = env.user("owner").await;
+        let shy = env.user("shy").await;
+        let reader = env.user("reader").await;
+        let indexed = env.room("indexed", &owner).await;
+        let changes = RoomChanges { name: "indexed", description: "", visibility: Visibility::Public, indexable: true, translate_private: false };
+        env.store.update_room(indexed.id, &changes).await.unwrap();
+        let unindexed = env.room("unindexed", &owner).await;
+        env.store.upsert_messages(&[
+            stamped(draft(&indexed, &shy, "pelican sighting in the indexed room"), 1),
+            stamped(draft(&indexed, &owner, "pelican pictures from the owner"), 2),
+            stamped(draft(&unindexed, &shy, "pelican sighting elsewhere"), 1),
+        ]).await.unwrap();
+
+        env.store.set_hidden_from_search(shy.id, true).await.unwrap();
+        let mut signed_out = found(&env.store, "pelican", None).await;
+        signed_out.sort();
+        assert_eq!(signed_out, ["pelican pictures from the owner", "pelican sighting elsewhere"]);
+        assert_eq!(found(&env.store, "pelican", Some(reader.id)).await.len(), 3, "signed in");
+        let hit = &search(&env.store, "sighting indexed", Some(reader.id), &SearchScope::default()).await.hits[0];
+        assert!(hit.author.as_ref().is_some_and(|a| a.hidden_from_search), "the hit says whose words these are");
+
+        env.store.set_hidden_from_search(shy.id, false).await.unwrap();
+        assert_eq!(found(&env.store, "pelican", None).await.len(), 3, "the setting off again");
+    }
+
     /// Edits, deletions and a deleted room update the index.
     async fn edits_and_deletions_update_the_index(env: TestEnv) {
         let alice = env.user("alice").await;

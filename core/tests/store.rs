@@ -1,8 +1,8 @@
 //! The Store against real databases: a SQLite file and PostgreSQL.
 
 use tchatche_core::{
-    Error, backend_tests,
-    event::MessageView,
+    Error, access, backend_tests,
+    event::{MessageView, Quote, Threading},
     ids::{Seq, UnixMillis, UtcDay},
     input::InputError,
     store::{DirectoryQuery, NewRoom, NewUser, Role, RoomChanges, Visibility},
@@ -70,6 +70,54 @@ backend_tests! {
         }
         assert!(!env.store.is_member(room.id, guest.id).await.unwrap());
         assert_eq!(env.store.join_by_invite(&invite.token, guest.id).await.unwrap().map(|r| r.id), Some(room.id));
+    }
+
+    /// The words of someone who keeps them off search engines are left out
+    /// for visitors of a room search engines may index (of their messages
+    /// and of quotes of them), whatever the age of the message; signed-in
+    /// readers, and visitors of other rooms, read them.
+    async fn words_kept_off_search_engines_are_concealed_from_visitors(env: TestEnv) {
+        let owner = env.user("owner").await;
+        let shy = env.user("shy").await;
+        let reader = env.user("reader").await;
+        let room = env.room("indexed", &owner).await;
+        let changes = RoomChanges { name: "indexed", description: "", visibility: Visibility::Public, indexable: true, translate_private: false };
+        env.store.update_room(room.id, &changes).await.unwrap();
+        let question = stamped(draft(&room, &shy, "my private question"), 1);
+        let mut answer = stamped(draft(&room, &owner, "a public answer"), 2);
+        answer.threading = Threading { reply_to: Some(Quote::of_message(&question)), root: Some(question.id), replies: None };
+        env.store.upsert_messages(&[question, answer]).await.unwrap();
+        env.store.set_hidden_from_search(shy.id, true).await.unwrap();
+
+        let read = || async { env.store.messages_before(room.id, None, 10).await.unwrap().messages };
+        let as_stored = read().await;
+        assert!(as_stored[0].author.as_ref().unwrap().hidden_from_search && as_stored[1].has_words_off_search());
+        let room = env.store.room_by_id(room.id).await.unwrap().unwrap();
+        let mut seen = as_stored.clone();
+        access::conceal_for(&room, None, &mut seen);
+        assert!(seen[0].is_concealed() && seen[0].html.is_empty(), "{:?}", seen[0]);
+        assert_eq!((seen[0].author.as_ref().unwrap().username.as_str(), seen[0].seq), ("shy", Seq(1)), "who and where stay");
+        assert_eq!(seen[1].body, "a public answer");
+        assert!(seen[1].threading.reply_to.as_ref().unwrap().is_concealed());
+
+        let disabled = env.store.user_by_id(reader.id).await.unwrap().map(|mut user| { user.disabled = true; user });
+        let mut seen = as_stored.clone();
+        access::conceal_for(&room, disabled.as_ref(), &mut seen);
+        assert!(seen[0].is_concealed(), "a disabled account reads as a visitor");
+
+        let mut seen = as_stored.clone();
+        access::conceal_for(&room, Some(&reader), &mut seen);
+        assert_eq!(seen, as_stored, "signed in");
+        let unindexed = env.store.room_by_id(env.room("unindexed", &owner).await.id).await.unwrap().unwrap();
+        let mut seen = as_stored.clone();
+        access::conceal_for(&unindexed, None, &mut seen);
+        assert_eq!(seen, as_stored, "a room search engines may not index");
+
+        env.store.set_hidden_from_search(shy.id, false).await.unwrap();
+        let mut seen = read().await;
+        access::conceal_for(&room, None, &mut seen);
+        assert_eq!(seen[0].body, "my private question", "the setting off again");
+        assert!(!seen[1].threading.reply_to.as_ref().unwrap().is_concealed());
     }
 
     /// A room's slug is unique; its creator is its first member.

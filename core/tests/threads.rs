@@ -19,9 +19,8 @@ fn stamped(mut message: MessageView, seq: i64) -> MessageView {
 /// A reply to `answered`, in its thread, as `chat::post` makes it.
 fn reply(room: &Room, author: &User, body: &str, answered: &MessageView, seq: i64) -> MessageView {
     let mut message = stamped(draft(room, author, body), seq);
-    let name = answered.author.as_ref().map(|a| a.display_name.clone());
     message.threading = Threading {
-        reply_to: Some(Quote::of(answered.id, name, &answered.body, false)),
+        reply_to: Some(Quote::of_message(answered)),
         root: Some(answered.threading.root.unwrap_or(answered.id)),
         replies: None,
     };

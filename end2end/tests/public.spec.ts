@@ -46,6 +46,39 @@ test.describe("public rooms", () => {
     await alice.context.close();
   });
 
+  test("a person keeps their words off search engines: signed-out readers see that they wrote, not what", async ({ browser, page }, info) => {
+    const alice = await person(browser, info, uniqueName("alice"));
+    const slug = await createRoom(alice.page, info, `Shy ${uniqueName("r")}`);
+    await alice.page.goto(`/r/${slug}/settings`);
+    await ready(alice.page, info);
+    await alice.page.getByLabel(/Visible to search engines/).check();
+    await alice.page.getByRole("button", { name: "Save" }).click();
+    await alice.page.goto(`/r/${slug}/settings`);
+    await expect(alice.page.getByLabel(/Visible to search engines/)).toBeChecked();
+
+    await alice.page.goto("/settings");
+    await ready(alice.page, info);
+    const setting = alice.page.getByLabel(/Keep my messages off search engines/);
+    await setting.check();
+    await alice.page.locator("#settings-search-engines").locator("..").getByRole("button", { name: "Save" }).click();
+    await alice.page.goto("/settings");
+    await expect(alice.page.getByLabel(/Keep my messages off search engines/)).toBeChecked();
+
+    await alice.page.goto(`/r/${slug}`);
+    await ready(alice.page, info);
+    await send(alice.page, "words for members only");
+    await expect(alice.page.getByTestId("messages").getByText("words for members only")).toBeVisible();
+
+    const problems = watchConsole(page);
+    await page.goto(`/r/${slug}`);
+    await ready(page, info);
+    const hidden = page.getByTestId("messages").getByTestId("concealed");
+    await expect(hidden).toHaveText("Its author keeps their words off search engines.");
+    await expect(page.getByText("words for members only")).toHaveCount(0);
+    expect(problems).toEqual([]);
+    await alice.context.close();
+  });
+
   test("an owner opens a room to search engines; its archive pages link day to day, thin days unindexed", async ({ browser, page }, info) => {
     const alice = await person(browser, info, uniqueName("alice"));
     const name = `Indexed ${uniqueName("r")}`;

@@ -223,7 +223,6 @@ async fn seed_room(store: &Store, slug: &str, count: u32, days: u32, thread_repl
     let changes = RoomChanges { name: &room.name, description: &room.description, visibility: Visibility::Public, indexable: true, translate_private: false };
     store.update_room(room.id, &changes).await?;
 
-    let author_of = |user: &User| Author { id: user.id, username: user.username.clone(), display_name: user.display_name.clone() };
     let now = UnixMillis::now().0;
     let span = i64::from(days) * 86_400_000 - 60_000;
     let first_seq = store.room_last_seq(room.id).await?.0 + 1;
@@ -234,7 +233,7 @@ async fn seed_room(store: &Store, slug: &str, count: u32, days: u32, thread_repl
             room_id: room.id,
             seq: Seq(seq),
             version: Seq(seq),
-            author: Some(author_of(author)),
+            author: Some(Author::from(author)),
             body,
             html,
             mentions,
@@ -264,7 +263,7 @@ async fn seed_room(store: &Store, slug: &str, count: u32, days: u32, thread_repl
     let first_seq = first_seq + i64::from(count);
     let question = "How does the sample thread work? It shows a question and its answers, one page per conversation.";
     let root = message(first_seq, &demo, question.into(), now - 60_000);
-    let quote = Quote::of(root.id, Some(demo.display_name.clone()), &root.body, false);
+    let quote = Quote::of_message(&root);
     let replies = (1..=i64::from(thread_replies)).map(|i| {
         let by = if i % 2 == 1 { &guest } else { &demo };
         let body = format!("Answer **{i}** of the sample thread: the quick brown fox jumps over the lazy dog.");

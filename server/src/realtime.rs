@@ -42,7 +42,7 @@ use axum::{
 };
 use futures::{FutureExt, Sink, SinkExt, Stream, StreamExt, stream::BoxStream};
 use tchatche_core::{
-    access::{AccessChange, RoomAccess, room_access},
+    access::{AccessChange, RoomAccess, conceals_from_search, room_access},
     bus::{FannedOut, Received},
     chat,
     event::{Author, ClientFrame, MessageView, RoomEvent, ServerFrame},
@@ -282,6 +282,9 @@ struct Followed {
     /// Highest message version sent for this room.
     sent: Seq,
     member: bool,
+    /// Messages go out without the words their authors keep off search
+    /// engines (`access::conceals_from_search`).
+    conceal: bool,
     /// When the last typing notices were relayed.
     typing: Vec<Instant>,
     /// A read position said but not written yet (see [`READ_FLUSH`]).
@@ -436,7 +439,7 @@ impl Connection {
                     return Vec::new();
                 }
                 followed.typing.push(Instant::now());
-                let event = RoomEvent::Typing { room_id: room, user: author(viewer) };
+                let event = RoomEvent::Typing { room_id: room, user: Author::from(viewer) };
                 if let Err(err) = self.state.bus.publish(event).await {
                     tracing::warn!(%err, "typing notice not published");
                 }
@@ -537,7 +540,7 @@ impl Connection {
             _ => return Vec::new(),
         }
         let online = match &self.viewer {
-            Some(viewer) => self.state.bus.set_presence(room, &self.id, &author(viewer), member).await.unwrap_or_default(),
+            Some(viewer) => self.state.bus.set_presence(room, &self.id, &Author::from(viewer), member).await.unwrap_or_default(),
             None => Vec::new(),
         };
         vec![ServerFrame::Subscribed { room, member, online: if member { online } else { Vec::new() } }]
@@ -585,11 +588,12 @@ impl Connection {
         });
         self.events.insert(room_id, stream.boxed());
         let sent = after.unwrap_or(room.last_seq);
-        self.rooms.insert(room_id, Followed { sent, member, typing: Vec::new(), unsaved_read: None });
+        let conceal = conceals_from_search(&room, self.viewer.as_ref());
+        self.rooms.insert(room_id, Followed { sent, member, conceal, typing: Vec::new(), unsaved_read: None });
 
         let mut frames = Vec::new();
         let online = match (&self.viewer, member) {
-            (Some(viewer), true) => self.state.bus.set_presence(room_id, &self.id, &author(viewer), true).await.unwrap_or_default(),
+            (Some(viewer), true) => self.state.bus.set_presence(room_id, &self.id, &Author::from(viewer), true).await.unwrap_or_default(),
             _ => Vec::new(),
         };
         frames.push(ServerFrame::Subscribed { room: room_id, member, online });
@@ -607,14 +611,17 @@ impl Connection {
 
     /// Everything newer than what this socket sent for the room.
     async fn catch_up(&mut self, room: RoomId) -> Vec<ServerFrame> {
-        let Some(sent) = self.rooms.get(&room).map(|f| f.sent) else { return Vec::new() };
+        let Some((sent, conceal)) = self.rooms.get(&room).map(|f| (f.sent, f.conceal)) else { return Vec::new() };
         match chat::catch_up(&self.state.store, &self.state.bus, room, sent).await {
             Ok((_, true)) => vec![ServerFrame::Reload(room)],
             Ok((missed, false)) => {
                 if let (Some(last), Some(followed)) = (missed.last(), self.rooms.get_mut(&room)) {
                     followed.sent = followed.sent.max(last.version);
                 }
-                let missed = with_translations(&self.state, self.viewer.as_ref(), room, missed).await;
+                let mut missed = with_translations(&self.state, self.viewer.as_ref(), room, missed).await;
+                if conceal {
+                    missed.iter_mut().for_each(MessageView::conceal_from_search);
+                }
                 missed.into_iter().map(|m| ServerFrame::Event(RoomEvent::Message(m))).collect()
             }
             Err(err) => {
@@ -633,6 +640,12 @@ impl Connection {
                         return Vec::new(); // already sent (catch-up overlap)
                     }
                     followed.sent = message.version;
+                    // The frame encoded for everyone, unless this reader's differs.
+                    if followed.conceal && message.has_words_off_search() {
+                        let mut concealed = message.clone();
+                        concealed.conceal_from_search();
+                        return own(vec![ServerFrame::Event(RoomEvent::Message(concealed))]);
+                    }
                     vec![Reply::Shared(shared)]
                 }
                 RoomEvent::Typing { user, .. } => {
@@ -669,7 +682,7 @@ impl Connection {
                 }
             }
             if followed.member {
-                let _ = self.state.bus.set_presence(room, &self.id, &author(viewer), false).await;
+                let _ = self.state.bus.set_presence(room, &self.id, &Author::from(viewer), false).await;
             }
         }
     }
@@ -678,7 +691,7 @@ impl Connection {
         let Some(viewer) = &self.viewer else { return };
         for (room, followed) in &self.rooms {
             if followed.member {
-                let _ = self.state.bus.refresh_presence(*room, &self.id, &author(viewer)).await;
+                let _ = self.state.bus.refresh_presence(*room, &self.id, &Author::from(viewer)).await;
             }
         }
     }
@@ -690,10 +703,6 @@ impl Connection {
             self.unfollow(room).await;
         }
     }
-}
-
-fn author(user: &User) -> Author {
-    Author { id: user.id, username: user.username.clone(), display_name: user.display_name.clone() }
 }
 
 /// Writes frames and flushes once: the socket's write buffer gathers them.

@@ -54,6 +54,7 @@ const ENDPOINTS: &[(&str, &[&str])] = &[
     ("update_display_name", &["display_name"]),
     ("change_password", &["current_password", "new_password"]),
     ("save_preferences", &["locale", "theme"]),
+    ("save_search_visibility", &["hidden"]),
     ("delete_account", &["password"]),
     ("set_theme", &["theme"]),
     ("profile", &["username"]),

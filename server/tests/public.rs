@@ -86,7 +86,7 @@ async fn set_room(app: &TestApp, slug: &str, name: &str, visibility: &str, index
 /// archive days are about the past, which posting cannot create.
 async fn write_past(store: &Store, room: RoomId, author: &str, days_ago: &[i64]) -> Vec<MessageView> {
     let user = store.user_by_username(author).await.unwrap().unwrap();
-    let author = Author { id: user.id, username: user.username, display_name: user.display_name };
+    let author = Author::from(&user);
     let first = store.room_last_seq(room).await.unwrap().0 + 1;
     let now = UnixMillis::now().0;
     let messages: Vec<MessageView> = days_ago

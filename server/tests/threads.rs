@@ -251,6 +251,78 @@ backend_tests! {
         app.stop().await;
     }
 
+    /// Someone who keeps their messages off search engines: signed-out
+    /// readers (crawlers among them) of an indexable room get their
+    /// messages without the words, on every page, in the structured data,
+    /// in quotes and over the socket; a thread they started is `noindex`.
+    /// Members read everything; a bad value of the setting is refused.
+    async fn words_kept_off_search_engines(env: TestEnv) {
+        use tchatche_core::event::{ClientFrame, RoomEvent, ServerFrame};
+
+        use common::{next_frame, open_socket, send_frame};
+        const SECRET: &str = "A question about the pelican";
+        let app = spawn_app(env).await;
+        app.sign_up("alice", PASSWORD).await;
+        let slug = app.create_room("Open forum", "public").await;
+        let saved = app.call("/api/update_room", &[("slug", &slug), ("name", "Open forum"), ("description", ""), ("visibility", "public"), ("indexable", "on")]).await;
+        assert_eq!(saved.status(), StatusCode::OK);
+        let room = app.room_id(&slug).await;
+        let bob = member(&app, "bob", &slug).await;
+        let setting = |value: &'static str| {
+            bob.post(app.at("/api/save_search_visibility")).header("origin", &app.origin).header("accept", "application/json").form(&[("hidden", value)]).send()
+        };
+        assert_eq!(setting("maybe").await.unwrap().status(), StatusCode::BAD_REQUEST);
+        assert_eq!(setting("on").await.unwrap().status(), StatusCode::OK);
+
+        let root = posted(&app, &bob, room, &format!("{SECRET}? {LONG}"), None).await;
+        let root_id = root.id.to_string();
+        for i in 0..3 {
+            posted(&app, &app.client, room, &format!("Answer {i}. {LONG}"), Some(&root_id)).await;
+        }
+        settled(&app, room).await;
+        let visitor = browser().0;
+        let thread_url = app.at(&format!("/r/{slug}/t/{root_id}"));
+        for url in [app.at(&format!("/r/{slug}")), thread_url.clone()] {
+            let page = get(&visitor, &url).await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(!page.html.contains("pelican"), "{url}: the words are left out, props included");
+            assert!(page.html.contains("Its author keeps their words off search engines."), "{url}");
+            assert!(page.html.contains(r#"data-testid="concealed""#), "{url}");
+        }
+        let thread = get(&visitor, &thread_url).await;
+        assert!(!thread.indexable(), "a thread named after hidden words is not for search engines");
+        assert!(thread.html.contains("<title>A conversation · Open forum · tchatche</title>"));
+        let in_sitemap = || async { app.env.store.indexable_pages().await.unwrap().iter().any(|p| p.thread == Some(root.id)) };
+        assert!(!in_sitemap().await, "nor is it in the sitemap");
+        let room_data = get(&visitor, &app.at(&format!("/r/{slug}"))).await.structured_data();
+        assert_eq!(room_data["comment"].as_array().unwrap().len(), 3, "only the others' messages");
+        let members_view = get(&bob, &thread_url).await;
+        assert!(members_view.html.contains(SECRET) && !members_view.html.contains(r#"data-testid="concealed""#));
+        assert!(get(&app.client, &thread_url).await.html.contains(SECRET), "any signed-in reader");
+
+        // Live: a signed-out socket gets the message without its words.
+        let mut socket = open_socket(&app.url, &app.origin, None).await;
+        send_frame(&mut socket, &ClientFrame::Subscribe { room, after: None }).await;
+        assert!(matches!(next_frame(&mut socket).await, ServerFrame::Subscribed { member: false, .. }));
+        posted(&app, &bob, room, "pelican, live", None).await;
+        match next_frame(&mut socket).await {
+            ServerFrame::Event(RoomEvent::Message(message)) => {
+                assert!(message.is_concealed() && message.html.is_empty(), "{message:?}");
+                assert_eq!(message.author.map(|a| a.username).as_deref(), Some("bob"));
+            }
+            other => panic!("{other:?}"),
+        }
+
+        // The setting off again: the words are back, old ones included.
+        let off = bob.post(app.at("/api/save_search_visibility")).header("origin", &app.origin).header("accept", "application/json").form::<[(&str, &str); 0]>(&[]).send().await.unwrap();
+        assert_eq!(off.status(), StatusCode::OK);
+        settled(&app, room).await;
+        let page = get(&visitor, &thread_url).await;
+        assert!(page.html.contains(SECRET) && page.indexable());
+        assert!(in_sitemap().await);
+        app.stop().await;
+    }
+
     /// Without JavaScript a reply is a plain form post that lands on its
     /// thread; a thread of a private room does not exist to outsiders.
     async fn replying_without_javascript(env: TestEnv) {

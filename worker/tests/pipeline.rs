@@ -136,7 +136,7 @@ backend_tests! {
         let other = env.room("other", &alice).await;
         let mut in_room = env.bus.subscribe(room.id).await.unwrap();
         let mut in_other = env.bus.subscribe(other.id).await.unwrap();
-        let author = tchatche_core::event::Author { id: alice.id, username: "alice".into(), display_name: "A".into() };
+        let author = tchatche_core::event::Author { id: alice.id, username: "alice".into(), display_name: "A".into(), hidden_from_search: false };
         env.bus.publish(RoomEvent::Typing { room_id: room.id, user: author.clone() }).await.unwrap();
         assert_eq!(next_event(&mut in_room).await, RoomEvent::Typing { room_id: room.id, user: author });
         assert!(tokio::time::timeout(Duration::from_millis(300), in_other.recv()).await.is_err());

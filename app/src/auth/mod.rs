@@ -26,6 +26,8 @@ pub struct Viewer {
     pub translate_mode: tchatche_core::languages::TranslateMode,
     /// Languages they read without translation (ISO 639-1).
     pub known_languages: Vec<String>,
+    /// Keeps their messages off search engines.
+    pub hidden_from_search: bool,
 }
 
 /// The avatar address of a person; `version` busts caches after a change.
@@ -48,6 +50,7 @@ pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
         role: user.role,
         translate_mode: user.translate_mode,
         known_languages: tchatche_core::languages::parse_known(&user.known_languages).into_iter().map(str::to_owned).collect(),
+        hidden_from_search: user.hidden_from_search,
     }))
 }
 

@@ -80,6 +80,7 @@ pub async fn archive_page(slug: String, day: String, after: Option<i64>) -> Resu
     if keep_within_page_bytes(&mut messages) {
         has_more = true;
     }
+    tchatche_core::access::conceal_for(room, viewer.as_ref(), &mut messages);
     let (previous_day, next_day) = store.neighbour_days(room.id, day).await?;
 
     let freshness = if day == UtcDay::of(UnixMillis::now()) { Freshness::Today } else { Freshness::PastDay };

@@ -589,7 +589,9 @@ pub(super) fn MessageRow(
                         <span class="text-xs text-slate-500 dark:text-slate-400"><LocalTime at=message.created_at /></span>
                     </p>
                 })}
-                {quote.map(|quote| view! {
+                {quote.map(|quote| {
+                    let concealed = quote.is_concealed();
+                    view! {
                     <a
                         href=format!("{thread_path}#m-{}", quote.id)
                         data-testid="quote"
@@ -597,13 +599,22 @@ pub(super) fn MessageRow(
                     >
                         <span class="sr-only">{say.get(Phrase::InReplyTo)}</span>
                         <bdi class="shrink-0 font-semibold">{quote.author.unwrap_or_else(|| say.get(Phrase::DeletedAccount))}</bdi>
-                        <span class="truncate" dir="auto" class:italic=quote.deleted>
-                            {if quote.deleted { say.get(Phrase::MessageDeleted) } else { quote.excerpt }}
+                        <span class="truncate" dir="auto" class:italic=quote.deleted || concealed>
+                            {if quote.deleted {
+                                say.get(Phrase::MessageDeleted)
+                            } else if concealed {
+                                say.get(Phrase::MessageConcealed)
+                            } else {
+                                quote.excerpt
+                            }}
                         </span>
                     </a>
+                    }
                 })}
                 {if message.deleted {
                     view! { <p class="text-sm italic text-slate-500 dark:text-slate-400" data-testid="tombstone">{say.get(Phrase::MessageDeleted)}</p> }.into_any()
+                } else if message.is_concealed() {
+                    view! { <p class="text-sm italic text-slate-500 dark:text-slate-400" data-testid="concealed">{say.get(Phrase::MessageConcealed)}</p> }.into_any()
                 } else {
                     (move || {
                         if editing() {

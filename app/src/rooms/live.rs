@@ -519,7 +519,7 @@ mod tests {
 
             // The reader's own message stays in their words.
             let mut own = message(3, 5);
-            own.author = Some(tchatche_core::event::Author { id: UserId(7), username: "me".into(), display_name: "Me".into() });
+            own.author = Some(tchatche_core::event::Author { id: UserId(7), username: "me".into(), display_name: "Me".into(), hidden_from_search: false });
             timeline.apply(own.clone());
             timeline.translated(own.id, spanish(5));
             assert_eq!(shown(&timeline, 3), None, "authors see their own words");

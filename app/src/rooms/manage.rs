@@ -66,14 +66,11 @@ pub async fn update_room(
     indexable: Option<String>,
     translate: Option<String>,
 ) -> Result<(), AppError> {
-    use tchatche_core::{input::InputError, store::RoomChanges};
+    use tchatche_core::store::RoomChanges;
+
+    use crate::error::checkbox;
     let (room, _) = access::owned_room(&slug).await?;
     let (name, description, visibility) = access::room_fields(&name, &description, &visibility)?;
-    let checkbox = |field: &'static str, value: Option<String>| match value.as_deref() {
-        None => Ok(false),
-        Some("on" | "true") => Ok(true),
-        Some(_) => Err(with_status(AppError::invalid(field, InputError::Malformed))),
-    };
     let indexable = checkbox("indexable", indexable)?;
     let translate_private = checkbox("translate", translate)?;
     let changes = RoomChanges { name: name.as_str(), description: description.as_str(), visibility, indexable, translate_private };

@@ -257,6 +257,7 @@ pub async fn room_page(slug: String, before: Option<i64>, translate: Option<Stri
         state.store.attach_translations(&mut page.messages, reading, translate).await?;
     }
     access::cache_for(room, viewer.as_ref(), access::Freshness::Live);
+    tchatche_core::access::conceal_for(room, viewer.as_ref(), &mut page.messages);
     if let (Some(viewer), true, None, true) = (&viewer, member, before, access::is_own_navigation()) {
         if let Some(newest) = page.messages.last() {
             state.store.mark_read(room.id, viewer.id, newest.seq).await?;
@@ -306,6 +307,7 @@ pub async fn older_messages(room: RoomId, thread: Option<MessageId>, before: i64
     if let Some(reading) = translation::ssr::reading_of(viewer.as_ref(), &room) {
         state.store.attach_translations(&mut page.messages, &reading, None).await?;
     }
+    tchatche_core::access::conceal_for(&room, viewer.as_ref(), &mut page.messages);
     Ok((page.messages, page.has_older))
 }
 

@@ -92,17 +92,21 @@ pub async fn thread_page(slug: String, id: String, before: Option<i64>, reply: O
         state.store.attach_translations(&mut page.messages, reading, None).await?;
     }
     access::cache_for(room, viewer.as_ref(), access::Freshness::Live);
+    tchatche_core::access::conceal_for(room, viewer.as_ref(), std::slice::from_mut(&mut root));
+    tchatche_core::access::conceal_for(room, viewer.as_ref(), &mut page.messages);
 
     // `?reply=` answers one of the replies shown; anything else answers the first message.
     let reply = reply.and_then(|r| uuid::Uuid::parse_str(&r).ok()).map(MessageId);
     let answered = reply.and_then(|id| page.messages.iter().find(|m| m.id == id && !m.deleted)).unwrap_or(&root);
-    let answering = Quote::of(answered.id, answered.author.as_ref().map(|a| a.display_name.clone()), &answered.body, false);
+    let answering = Quote::of_message(answered);
 
     let headline = excerpt(&root.body, TITLE_CHARS);
     let text = std::iter::once(&root).chain(&page.messages).filter(|m| !m.deleted).map(|m| m.body.as_str()).collect::<Vec<_>>();
     let description = excerpt(&text.join(" "), DESCRIPTION_CHARS);
     let thread = state.store.thread(root.id).await?;
-    let worth_indexing = thread.as_ref().is_some_and(|thread| thread.indexable);
+    // A thread is named after its first message: not one whose words are
+    // kept off search engines.
+    let worth_indexing = thread.as_ref().is_some_and(|thread| thread.indexable) && !root.is_concealed();
     // Search engines read originals, the first page, and threads worth it.
     let seo = if access::indexable(room) && reading.is_none() && before.is_none() && reply.is_none() && worth_indexing {
         let room_url = format!("{}/r/{}", ssr::site_url(), room.slug);
@@ -166,6 +170,8 @@ pub fn ThreadPage() -> impl IntoView {
                             room, root, replies, has_older, latest, viewer, next_message_id, room_version, answering, reading, headline,
                             description, seo,
                         } = data;
+                        // A first message shown without its words leaves the thread unnamed.
+                        let headline = if headline.is_empty() { tu_string!(i18n, thread_untitled).to_string() } else { headline };
                         // Unique: the thread's words, then its room's name.
                         let title = format!("{headline} · {}", room.name);
                         let path = format!("/r/{}/t/{}", room.slug, root.id);

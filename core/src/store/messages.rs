@@ -54,6 +54,7 @@ struct MessageRow {
     author_id: Option<UserId>,
     username: Option<String>,
     display_name: Option<String>,
+    hidden_from_search: Option<bool>,
     body: String,
     html: String,
     mentions: String,
@@ -67,6 +68,7 @@ struct MessageRow {
     quoted_name: Option<String>,
     quoted_body: Option<String>,
     quoted_deleted_at: Option<UnixMillis>,
+    quoted_hidden_from_search: Option<bool>,
     /// The thread it opens, if it has replies.
     replies: Option<i64>,
     last_reply_at: Option<UnixMillis>,
@@ -74,7 +76,7 @@ struct MessageRow {
 
 impl From<MessageRow> for MessageView {
     fn from(row: MessageRow) -> Self {
-        let author = author_of(row.author_id, row.username, row.display_name);
+        let author = author_of(row.author_id, row.username, row.display_name, row.hidden_from_search);
         Self {
             id: row.id,
             room_id: row.room_id,
@@ -93,7 +95,8 @@ impl From<MessageRow> for MessageView {
                 // A missing original (never stored) reads as deleted.
                 reply_to: row.reply_to.map(|id| {
                     let deleted = row.quoted_deleted_at.is_some() || row.quoted_body.is_none();
-                    Quote::of(id, row.quoted_name, row.quoted_body.as_deref().unwrap_or_default(), deleted)
+                    let hidden = row.quoted_hidden_from_search.unwrap_or_default();
+                    Quote::of(id, row.quoted_name, row.quoted_body.as_deref().unwrap_or_default(), deleted, hidden)
                 }),
                 root: row.thread_id,
                 replies: row.replies.filter(|&count| count > 0).map(|count| ThreadSummary {
@@ -106,9 +109,16 @@ impl From<MessageRow> for MessageView {
 }
 
 /// A message's author from its joined columns: none once the account is deleted.
-pub(super) fn author_of(id: Option<UserId>, username: Option<String>, display_name: Option<String>) -> Option<Author> {
+pub(super) fn author_of(
+    id: Option<UserId>,
+    username: Option<String>,
+    display_name: Option<String>,
+    hidden_from_search: Option<bool>,
+) -> Option<Author> {
     match (id, username, display_name) {
-        (Some(id), Some(username), Some(display_name)) => Some(Author { id, username, display_name }),
+        (Some(id), Some(username), Some(display_name)) => {
+            Some(Author { id, username, display_name, hidden_from_search: hidden_from_search.unwrap_or_default() })
+        }
         _ => None,
     }
 }
@@ -116,8 +126,9 @@ pub(super) fn author_of(id: Option<UserId>, username: Option<String>, display_na
 /// Messages with their author, the message each answers (`p`, by `pu`) and
 /// the thread each opens (`t`).
 const SELECT_MESSAGES: &str = "SELECT m.id, m.room_id, m.seq, m.version, m.author_id, u.username, u.display_name,
-            m.body, m.html, m.mentions, m.created_at, m.edited_at, m.deleted_at, m.lang, m.reply_to, m.thread_id,
-            pu.display_name AS quoted_name, p.body AS quoted_body, p.deleted_at AS quoted_deleted_at,
+            u.hidden_from_search, m.body, m.html, m.mentions, m.created_at, m.edited_at, m.deleted_at, m.lang, m.reply_to,
+            m.thread_id, pu.display_name AS quoted_name, p.body AS quoted_body, p.deleted_at AS quoted_deleted_at,
+            pu.hidden_from_search AS quoted_hidden_from_search,
             t.replies, t.last_reply_at
      FROM messages m LEFT JOIN users u ON u.id = m.author_id
      LEFT JOIN messages p ON p.id = m.reply_to LEFT JOIN users pu ON pu.id = p.author_id

@@ -202,7 +202,8 @@ impl Store {
     /// Every page search engines may index, room by room: each public,
     /// indexable room (`day` and `thread` are `None`), then its archive
     /// days and its threads that meet [`crate::room::IndexQuality`] (a
-    /// thread whose first message was deleted is gone).
+    /// thread whose first message was deleted is gone, and one whose first
+    /// message's author keeps their words off search engines is unnamed).
     pub async fn indexable_pages(&self) -> Result<Vec<IndexablePage>> {
         // (PostgreSQL types a column of NULLs as text unless told.)
         let sql = "SELECT slug, day, thread, last_activity_at FROM (
@@ -213,7 +214,9 @@ impl Store {
                        WHERE r.visibility = 'public' AND r.indexable AND d.indexable
                        UNION ALL
                        SELECT r.slug, NULL, t.root_id, t.last_activity_at FROM threads t JOIN rooms r ON r.id = t.room_id
+                       JOIN messages root ON root.id = t.root_id LEFT JOIN users u ON u.id = root.author_id
                        WHERE r.visibility = 'public' AND r.indexable AND t.indexable AND NOT t.deleted
+                         AND (u.hidden_from_search IS NULL OR NOT u.hidden_from_search)
                    ) pages
                    ORDER BY slug, CASE WHEN thread IS NULL THEN 0 ELSE 1 END, COALESCE(day, -1), last_activity_at";
         Ok(on_pool!(self, pool => sqlx::query_as::<_, IndexablePage>(sql).fetch_all(pool).await?))

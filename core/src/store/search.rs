@@ -24,6 +24,7 @@ struct HitRow {
     author_id: Option<UserId>,
     username: Option<String>,
     display_name: Option<String>,
+    hidden_from_search: Option<bool>,
     created_at: UnixMillis,
     edited_at: Option<UnixMillis>,
     /// The body with its matches between `MARK_START` and `MARK_END`.
@@ -32,7 +33,7 @@ struct HitRow {
 
 impl From<HitRow> for SearchHit {
     fn from(row: HitRow) -> Self {
-        let author = super::messages::author_of(row.author_id, row.username, row.display_name);
+        let author = super::messages::author_of(row.author_id, row.username, row.display_name, row.hidden_from_search);
         Self {
             id: row.id,
             position: row.position,
@@ -47,17 +48,22 @@ impl From<HitRow> for SearchHit {
     }
 }
 
-const HIT_COLUMNS: &str = "m.id, m.seq, r.slug, r.name, m.author_id, u.username, u.display_name, m.created_at, m.edited_at";
+const HIT_COLUMNS: &str =
+    "m.id, m.seq, r.slug, r.name, m.author_id, u.username, u.display_name, u.hidden_from_search, m.created_at, m.edited_at";
 
 /// The conditions both engines share, numbered from `$first`: the reading
-/// rule (account), room, author, since, until.
+/// rule (account), room, author, since, until. Signed out, the words of
+/// people who keep theirs off search engines are not found where search
+/// engines may look (their messages show there without them).
 fn shared_conditions(first: usize) -> String {
     let p = |offset: usize| format!("${}", first + offset);
     format!(
         "m.deleted_at IS NULL AND {may_read}
+         AND ({account} IS NOT NULL OR NOT r.indexable OR u.hidden_from_search IS NULL OR NOT u.hidden_from_search)
          AND ({room} IS NULL OR m.room_id = {room}) AND ({author} IS NULL OR m.author_id = {author})
          AND m.created_at >= {since} AND m.created_at < {until}",
         may_read = may_read_sql("r", &p(0)),
+        account = p(0),
         room = p(1),
         author = p(2),
         since = p(3),

@@ -33,6 +33,9 @@ pub struct User {
     pub translate_mode: crate::languages::TranslateMode,
     /// Languages they read without translation (ISO 639-1, space-separated).
     pub known_languages: String,
+    /// Keeps their messages off search engines (see
+    /// `MessageView::conceal_from_search`).
+    pub hidden_from_search: bool,
 }
 
 /// A validated sign-up, with the password already hashed.
@@ -52,7 +55,7 @@ pub struct Avatar {
 }
 
 const SELECT_USERS: &str = "SELECT u.id, u.username, u.display_name, u.role, u.created_at, u.session_key, u.disabled,
-            u.locale, u.theme, a.etag AS avatar_version, u.translate_mode, u.known_languages
+            u.locale, u.theme, a.etag AS avatar_version, u.translate_mode, u.known_languages, u.hidden_from_search
      FROM users u LEFT JOIN avatars a ON a.user_id = u.id";
 
 fn taken_username(err: sqlx::Error) -> Error {
@@ -141,6 +144,14 @@ impl Store {
     pub async fn set_preferences(&self, id: UserId, locale: Option<&str>, theme: Option<&str>) -> Result<()> {
         let sql = "UPDATE users SET locale = $2, theme = $3 WHERE id = $1";
         let done = on_pool!(self, pool => sqlx::query(sql).bind(id).bind(locale).bind(theme).execute(pool).await?.rows_affected());
+        if done == 0 { Err(Error::NotFound("user")) } else { Ok(()) }
+    }
+
+    /// Keeps an account's messages off search engines, or lets them back:
+    /// every page reads the setting with the messages, old ones included.
+    pub async fn set_hidden_from_search(&self, id: UserId, hidden: bool) -> Result<()> {
+        let sql = "UPDATE users SET hidden_from_search = $2 WHERE id = $1";
+        let done = on_pool!(self, pool => sqlx::query(sql).bind(id).bind(hidden).execute(pool).await?.rows_affected());
         if done == 0 { Err(Error::NotFound("user")) } else { Ok(()) }
     }
 
