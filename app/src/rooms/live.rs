@@ -100,7 +100,11 @@ impl Timeline {
         if message.room_id != self.room {
             return;
         }
-        self.heard.update_value(|heard| *heard = (*heard).max(message.version));
+        let mut fresh = false;
+        self.heard.update_value(|heard| {
+            fresh = message.version > *heard;
+            *heard = (*heard).max(message.version);
+        });
         let thread = message.threading.root;
         if self.thread.is_some_and(|shown| shown != message.id && Some(shown) != thread) {
             return;
@@ -108,6 +112,9 @@ impl Timeline {
         let id = message.id;
         self.messages.update(|messages| {
             let new_reply = thread.filter(|_| !messages.contains_key(&message.seq) && !message.deleted);
+            // A reply deleted now was counted: shown alive, or older than the page.
+            let counted_before = messages.get(&message.seq).map_or(fresh, |shown| !shown.deleted && shown.version < message.version);
+            let deleted_reply = thread.filter(|_| message.deleted && counted_before);
             let at = message.created_at;
             match messages.get(&message.seq) {
                 Some(shown) if shown.version >= message.version => {}
@@ -123,6 +130,15 @@ impl Timeline {
                 let summary = root.threading.replies.get_or_insert(ThreadSummary { count: 0, last_reply_at: None });
                 summary.count += 1;
                 summary.last_reply_at = Some(at);
+            }
+            if let Some(root) = deleted_reply.and_then(|root| messages.values_mut().find(|m| m.id == root)) {
+                if let Some(summary) = root.threading.replies.as_mut() {
+                    summary.count = summary.count.saturating_sub(1);
+                }
+                // No replies left: no thread to point to (as the server shows it).
+                if root.threading.replies.is_some_and(|summary| summary.count == 0) {
+                    root.threading.replies = None;
+                }
             }
         });
         self.pending.update(|pending| pending.retain(|p| p.id != id));
@@ -553,6 +569,34 @@ mod tests {
             assert_eq!(shown, [1, 5]);
             thread.apply(message(6, 6));
             assert_eq!(thread.newest_version(), Seq(6), "resumes after what it heard, shown or not");
+        });
+    }
+
+    /// A deleted reply leaves its thread's count (once, whether it was
+    /// shown or older than the page); the last one leaves no thread.
+    #[test]
+    fn deleted_replies_leave_the_count() {
+        Owner::new().with(|| {
+            let deletion = |mut reply: MessageView, version: i64| {
+                reply.version = Seq(version);
+                reply.deleted = true;
+                reply
+            };
+            let mut root = message(1, 1);
+            let older = reply_to(2, &root);
+            root.threading.replies = Some(ThreadSummary { count: 1, last_reply_at: None });
+            let room = Timeline::new(RoomId(1), vec![root.clone(), message(3, 3)], false, None);
+            let shown = reply_to(4, &root);
+            room.apply(shown.clone());
+            let count = || room.messages.with_untracked(|m| m[&Seq(1)].threading.replies.map(|s| s.count));
+            assert_eq!(count(), Some(2));
+            room.apply(deletion(shown.clone(), 5));
+            room.apply(deletion(shown, 5));
+            assert_eq!(count(), Some(1), "a deletion heard twice counts once");
+            room.apply(deletion(older.clone(), 6));
+            assert_eq!(count(), None, "the reply older than the page was counted too");
+            room.apply(deletion(older, 6));
+            assert_eq!(count(), None);
         });
     }
 }
