@@ -38,6 +38,13 @@ pub struct Thread {
 
 /// The `limit` newest of `rows` (fetched newest first, one extra to learn
 /// whether older ones exist), oldest first.
+/// What a history page walks: a room's timeline, or one thread's replies.
+#[derive(Clone, Copy)]
+enum PageOf {
+    Room(RoomId),
+    Thread(MessageId),
+}
+
 fn newest_page(mut rows: Vec<MessageRow>, limit: u32) -> MessagePage {
     let has_older = rows.len() > limit as usize;
     rows.truncate(limit as usize);
@@ -411,27 +418,29 @@ impl Store {
     /// oldest first: keyset paging on the room's seq, so pages never skip or
     /// repeat a message however many arrive meanwhile.
     pub async fn messages_before(&self, room: RoomId, before: Option<Seq>, limit: u32) -> Result<MessagePage> {
-        let sql = format!("{SELECT_MESSAGES} WHERE m.room_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3");
-        let before = before.unwrap_or(Seq(i64::MAX));
-        let rows = on_pool!(self, pool => sqlx::query_as::<_, MessageRow>(&sql)
-            .bind(room)
-            .bind(before)
-            .bind(i64::from(limit) + 1)
-            .fetch_all(pool)
-            .await?);
-        Ok(newest_page(rows, limit))
+        self.page_before(PageOf::Room(room), before, limit).await
     }
 
     /// [`Store::messages_before`] for the replies of one thread.
     pub async fn replies_before(&self, root: MessageId, before: Option<Seq>, limit: u32) -> Result<MessagePage> {
-        let sql = format!("{SELECT_MESSAGES} WHERE m.thread_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3");
+        self.page_before(PageOf::Thread(root), before, limit).await
+    }
+
+    async fn page_before(&self, of: PageOf, before: Option<Seq>, limit: u32) -> Result<MessagePage> {
+        let column = match of {
+            PageOf::Room(_) => "m.room_id",
+            PageOf::Thread(_) => "m.thread_id",
+        };
+        let sql = format!("{SELECT_MESSAGES} WHERE {column} = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3");
         let before = before.unwrap_or(Seq(i64::MAX));
-        let rows = on_pool!(self, pool => sqlx::query_as::<_, MessageRow>(&sql)
-            .bind(root)
-            .bind(before)
-            .bind(i64::from(limit) + 1)
-            .fetch_all(pool)
-            .await?);
+        let rows = on_pool!(self, pool => {
+            let query = sqlx::query_as::<_, MessageRow>(&sql);
+            let query = match of {
+                PageOf::Room(room) => query.bind(room),
+                PageOf::Thread(root) => query.bind(root),
+            };
+            query.bind(before).bind(i64::from(limit) + 1).fetch_all(pool).await?
+        });
         Ok(newest_page(rows, limit))
     }
 
