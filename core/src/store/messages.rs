@@ -38,6 +38,22 @@ pub struct Thread {
 
 /// The `limit` newest of `rows` (fetched newest first, one extra to learn
 /// whether older ones exist), oldest first.
+/// `start` followed by the ids, bound, and a closing parenthesis: a
+/// statement ending with `IN (`.
+fn id_list<'a, DB>(start: &str, ids: &[MessageId]) -> QueryBuilder<'a, DB>
+where
+    DB: sqlx::Database,
+    MessageId: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    let mut query = QueryBuilder::new(start);
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    query.push(")");
+    query
+}
+
 /// What a history page walks: a room's timeline, or one thread's replies.
 #[derive(Clone, Copy)]
 enum PageOf {
@@ -338,13 +354,7 @@ impl Store {
         in_transaction!(self, tx => {
             tx.insert_message_rows(&rows).await?;
             for chunk in deleted.chunks(ROWS_PER_STATEMENT) {
-                let mut delete = QueryBuilder::new("DELETE FROM message_translations WHERE message_id IN (");
-                let mut ids = delete.separated(", ");
-                for id in chunk {
-                    ids.push_bind(*id);
-                }
-                delete.push(")");
-                delete.build().execute(&mut *tx).await?;
+                id_list("DELETE FROM message_translations WHERE message_id IN (", chunk).build().execute(&mut *tx).await?;
             }
             for (room_id, (seq, activity)) in &rooms {
                 sqlx::query(
@@ -386,12 +396,7 @@ impl Store {
             }
             // (A probe of the replies' index: cheap, and usually empty.)
             for chunk in new_messages.chunks(ROWS_PER_STATEMENT) {
-                let mut probe = QueryBuilder::new("SELECT DISTINCT thread_id FROM messages WHERE thread_id IN (");
-                let mut ids = probe.separated(", ");
-                for id in chunk {
-                    ids.push_bind(*id);
-                }
-                probe.push(")");
+                let mut probe = id_list("SELECT DISTINCT thread_id FROM messages WHERE thread_id IN (", chunk);
                 thread_roots.extend(probe.build_query_scalar::<MessageId>().fetch_all(&mut *tx).await?);
             }
             thread_roots.sort_unstable();
