@@ -3,10 +3,10 @@
 //! did not call [`ssr::allow_indexing`], and pages that are not meant for
 //! search engines also carry [`NoIndex`]. Indexable pages (the directory and
 //! the pages of public rooms their owner opened to search engines) carry
-//! [`IndexableTags`]: canonical address, social cards and structured data.
+//! canonical address, social cards and structured data: see [`PageHead`].
 
 use leptos::prelude::*;
-use leptos_meta::{Link, Meta};
+use leptos_meta::{Link, Meta, Title};
 use serde::{Deserialize, Serialize};
 
 /// An indexable page's address and structured data, computed on the server
@@ -25,9 +25,23 @@ pub fn NoIndex() -> impl IntoView {
     view! { <Meta name="robots" content="noindex" /> }
 }
 
-/// Canonical link, Open Graph and Twitter card tags, and the JSON-LD.
+/// The head of a room's pages (its latest page, an archive day, a thread):
+/// title and description, then, when the page is indexable, its canonical
+/// link, Open Graph and Twitter card tags and JSON-LD, else [`NoIndex`].
 #[component]
-pub fn IndexableTags(seo: PageSeo, title: String, description: String) -> impl IntoView {
+pub fn PageHead(title: String, description: String, seo: Option<PageSeo>) -> impl IntoView {
+    view! {
+        <Title text=title.clone() />
+        <Meta name="description" content=description.clone() />
+        {match seo {
+            Some(seo) => view! { <IndexableTags seo title description /> }.into_any(),
+            None => view! { <NoIndex /> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn IndexableTags(seo: PageSeo, title: String, description: String) -> impl IntoView {
     view! {
         <Link rel="canonical" href=seo.canonical.clone() />
         <Meta property="og:type" content="website" />

@@ -4,7 +4,6 @@
 //! search engines; each links to the days before and after it.
 
 use leptos::{prelude::*, server_fn::codec::GetUrl};
-use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 use tchatche_core::event::MessageView;
@@ -17,7 +16,7 @@ use crate::{
     error::AppError,
     i18n::*,
     pages::page_or_error,
-    seo::{IndexableTags, NoIndex, PageSeo},
+    seo::{PageHead, PageSeo},
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,12 +153,7 @@ fn ArchiveDay(data: ArchiveData) -> impl IntoView {
     // The rows are the conversation island's, which says its words this way.
     crate::phrases::PhraseBook::provide(crate::phrases::Phrases::for_reader());
     view! {
-        <Title text=title.clone() />
-        <Meta name="description" content=description.clone() />
-        {match seo {
-            Some(seo) => view! { <IndexableTags seo title=title.clone() description /> }.into_any(),
-            None => view! { <NoIndex /> }.into_any(),
-        }}
+        <PageHead title=title.clone() description seo />
         <article aria-labelledby="archive-title" class="mx-auto flex max-w-3xl flex-col gap-4">
             <header class="border-b border-slate-200 pb-3 dark:border-slate-800">
                 <p class="text-sm">

@@ -9,7 +9,6 @@
 //! has a size budget.
 
 use leptos::{html, prelude::*, server_fn::ServerFn};
-use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 use tchatche_core::{
     event::{ClientFrame, MessageView, Quote},
@@ -31,7 +30,7 @@ use crate::{
     i18n::*,
     pages::{LocalTime, page_or_error},
     phrases::{Counted, Phrase, PhraseBook, Phrases},
-    seo::{IndexableTags, NoIndex},
+    seo::PageHead,
 };
 
 /// Consecutive messages of one author within this time share one header.
@@ -139,14 +138,7 @@ pub struct ThreadView {
 #[component]
 fn RoomHead(room: RoomInfo, seo: Option<crate::seo::PageSeo>) -> impl IntoView {
     let description = if room.description.is_empty() { room.name.clone() } else { room.description.clone() };
-    view! {
-        <Title text=room.name.clone() />
-        <Meta name="description" content=description.clone() />
-        {match seo {
-            Some(seo) => view! { <IndexableTags seo title=room.name.clone() description /> }.into_any(),
-            None => view! { <NoIndex /> }.into_any(),
-        }}
-    }
+    view! { <PageHead title=room.name.clone() description seo /> }
 }
 
 /// The island: the person's rooms list, the messages and the composer, live

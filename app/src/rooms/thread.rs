@@ -9,7 +9,6 @@
 //! (410), so search engines drop it.
 
 use leptos::{prelude::*, server_fn::codec::GetUrl};
-use leptos_meta::{Meta, Title};
 use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 use tchatche_core::{
@@ -27,7 +26,7 @@ use crate::{
     i18n::*,
     pages::page_or_error,
     phrases::Phrases,
-    seo::{IndexableTags, NoIndex, PageSeo},
+    seo::{PageHead, PageSeo},
 };
 
 /// Everything a thread's page renders on the server.
@@ -195,7 +194,7 @@ pub fn ThreadPage() -> impl IntoView {
                             </header>
                         };
                         view! {
-                            <ThreadHead title description seo />
+                            <PageHead title description seo />
                             <div class=grid>
                                 <Conversation
                                     room
@@ -222,17 +221,5 @@ pub fn ThreadPage() -> impl IntoView {
                 })
             }}
         </Suspense>
-    }
-}
-
-#[component]
-fn ThreadHead(title: String, description: String, seo: Option<PageSeo>) -> impl IntoView {
-    view! {
-        <Title text=title.clone() />
-        <Meta name="description" content=description.clone() />
-        {match seo {
-            Some(seo) => view! { <IndexableTags seo title description /> }.into_any(),
-            None => view! { <NoIndex /> }.into_any(),
-        }}
     }
 }
