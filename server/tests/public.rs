@@ -7,8 +7,8 @@
 
 mod common;
 
-use common::{TestApp, browser, read_as, spawn_app};
-use reqwest::{StatusCode, header};
+use common::{Page, TestApp, browser, fetch_page, read_as, spawn_app};
+use reqwest::StatusCode;
 use tchatche_core::{
     backend_tests,
     event::{Author, MessageView},
@@ -20,39 +20,8 @@ use tchatche_core::{
 const PASSWORD: &str = "correct horse battery staple";
 const DAY_MS: i64 = 86_400_000;
 
-struct Page {
-    status: StatusCode,
-    headers: header::HeaderMap,
-    html: String,
-}
-
-impl Page {
-    fn robots_header(&self) -> &str {
-        self.headers.get("x-robots-tag").map(|v| v.to_str().unwrap()).unwrap_or("")
-    }
-
-    fn has_noindex_meta(&self) -> bool {
-        self.html.contains(r#"<meta name="robots" content="noindex""#)
-    }
-
-    /// Neither the header nor the meta tag keeps search engines out.
-    fn indexable(&self) -> bool {
-        !self.robots_header().contains("noindex") && !self.has_noindex_meta()
-    }
-
-    /// Both say `noindex`.
-    fn noindex(&self) -> bool {
-        self.robots_header() == "noindex" && self.has_noindex_meta()
-    }
-
-    fn header(&self, name: &str) -> &str {
-        self.headers.get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
-    }
-}
-
 async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> Page {
-    let response = client.get(app.at(path)).header("accept", "text/html").send().await.unwrap();
-    Page { status: response.status(), headers: response.headers().clone(), html: response.text().await.unwrap() }
+    fetch_page(client, &app.at(path)).await
 }
 
 /// The script nonce of a page.

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{TestApp, browser, spawn_app};
+use common::{TestApp, browser, fetch_page, spawn_app};
 use reqwest::StatusCode;
 use serde_json::Value;
 use tchatche_core::{backend_tests, event::MessageView, ids::RoomId, testing::TestEnv};
@@ -13,31 +13,6 @@ use tchatche_core::{backend_tests, event::MessageView, ids::RoomId, testing::Tes
 const PASSWORD: &str = "correct horse battery staple";
 /// Long enough that a few messages make a thread worth indexing.
 const LONG: &str = "A reply with enough words in it to be worth reading later, for anyone who has the same question.";
-
-struct Page {
-    status: StatusCode,
-    robots: String,
-    html: String,
-}
-
-async fn get(client: &reqwest::Client, url: &str) -> Page {
-    let response = client.get(url).header("accept", "text/html").send().await.unwrap();
-    let robots = response.headers().get("x-robots-tag").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-    Page { status: response.status(), robots, html: response.text().await.unwrap() }
-}
-
-impl Page {
-    fn indexable(&self) -> bool {
-        self.robots != "noindex" && !self.html.contains(r#"<meta name="robots" content="noindex""#)
-    }
-
-    /// The page's JSON-LD, parsed.
-    fn structured_data(&self) -> Value {
-        let start = self.html.find(r#"<script type="application/ld+json">"#).expect("JSON-LD") + 35;
-        let end = self.html[start..].find("</script>").unwrap() + start;
-        serde_json::from_str(&self.html[start..end]).expect("valid JSON-LD")
-    }
-}
 
 /// Posts as `client` (the hydrated app's call), answering `reply_to` if set.
 async fn post(app: &TestApp, client: &reqwest::Client, room: RoomId, body: &str, reply_to: Option<&str>) -> reqwest::Response {
@@ -111,17 +86,17 @@ backend_tests! {
         assert_eq!(follow_up.threading.reply_to.as_ref().map(|q| q.author.as_deref()), Some(Some("bob")));
         settled(&app, room).await;
 
-        let room_page = get(&app.client, &app.at(&format!("/r/{slug}"))).await;
+        let room_page = fetch_page(&app.client, &app.at(&format!("/r/{slug}"))).await;
         assert!(room_page.html.contains(&format!(r#"href="/r/{slug}/t/{}""#, root.id)), "the room links the thread");
         assert!(room_page.html.contains("2 replies"));
         assert!(room_page.html.contains(r#"data-testid="quote""#));
-        let thread = get(&bob, &app.at(&format!("/r/{slug}/t/{}", root.id))).await;
+        let thread = fetch_page(&bob, &app.at(&format!("/r/{slug}/t/{}", root.id))).await;
         assert_eq!(thread.status, StatusCode::OK);
         for message in [&root, &answer, &follow_up] {
             assert!(thread.html.contains(&format!(r#"id="m-{}""#, message.id)));
         }
         assert!(thread.html.contains(&format!(r#"name="reply_to" value="{}""#, root.id)), "the composer answers the thread");
-        let answering = get(&bob, &app.at(&format!("/r/{slug}/t/{}?reply={}", root.id, answer.id))).await;
+        let answering = fetch_page(&bob, &app.at(&format!("/r/{slug}/t/{}?reply={}", root.id, answer.id))).await;
         assert!(answering.html.contains(&format!(r#"name="reply_to" value="{}""#, answer.id)));
         assert!(answering.html.contains(r#"data-testid="answering""#));
 
@@ -174,9 +149,9 @@ backend_tests! {
         let visitor = browser().0;
         let url = app.at(&format!("/r/{slug}/t/{root_id}"));
         let canonical = format!("{}/r/{slug}/t/{root_id}", app.origin);
-        let page = get(&visitor, &url).await;
+        let page = fetch_page(&visitor, &url).await;
         assert_eq!(page.status, StatusCode::OK);
-        assert!(page.indexable(), "{}", page.robots);
+        assert!(page.indexable(), "{}", page.robots_header());
         assert!(page.html.contains(&format!(r#"<link href="{canonical}" rel="canonical""#)));
         assert!(page.html.contains("<title>Why is the sky blue? A reply with enough words in it to be worth… · Open forum · tchatche</title>"));
         assert!(page.html.contains(r#"<meta name="description" content="Why is the sky blue?"#));
@@ -208,7 +183,7 @@ backend_tests! {
         let sitemap = visitor.get(app.at("/sitemaps/1.xml")).send().await.unwrap().text().await.unwrap();
         assert!(sitemap.contains(&format!("<loc>{canonical}</loc>")));
         assert!(!sitemap.contains(&thin.id.to_string()));
-        let thin_page = get(&visitor, &app.at(&format!("/r/{slug}/t/{}", thin.id))).await;
+        let thin_page = fetch_page(&visitor, &app.at(&format!("/r/{slug}/t/{}", thin.id))).await;
         assert_eq!(thin_page.status, StatusCode::OK);
         assert!(!thin_page.indexable(), "below the quality bar");
 
@@ -232,7 +207,7 @@ backend_tests! {
         settled(&app, room).await;
         let after = lastmod(app.env.store.indexable_pages().await.unwrap()).expect("still listed");
         assert!(after > before_edit, "lastmod follows edits and deletions");
-        let data = get(&visitor, &url).await.structured_data();
+        let data = fetch_page(&visitor, &url).await.structured_data();
         assert!(data["dateModified"].is_string());
         assert_eq!(data["comment"][0]["creativeWorkStatus"], "Deleted");
         assert!(data["comment"][0].get("text").is_none(), "a deleted reply's words are gone");
@@ -242,11 +217,11 @@ backend_tests! {
         let gone = app.call("/api/delete_message", &[("room", &room_field), ("id", &root_id)]).await;
         assert_eq!(gone.status(), StatusCode::OK);
         settled(&app, room).await;
-        assert_eq!(get(&visitor, &url).await.status, StatusCode::GONE);
+        assert_eq!(fetch_page(&visitor, &url).await.status, StatusCode::GONE);
         assert_eq!(lastmod(app.env.store.indexable_pages().await.unwrap()), None);
 
         for path in [format!("/r/{slug}/t/not-an-id"), format!("/r/{slug}/t/{}", uuid::Uuid::new_v4()), format!("/r/{slug}/t/{}", second.id)] {
-            assert_eq!(get(&visitor, &app.at(&path)).await.status, StatusCode::NOT_FOUND, "{path}");
+            assert_eq!(fetch_page(&visitor, &app.at(&path)).await.status, StatusCode::NOT_FOUND, "{path}");
         }
         app.stop().await;
     }
@@ -283,22 +258,22 @@ backend_tests! {
         let visitor = browser().0;
         let thread_url = app.at(&format!("/r/{slug}/t/{root_id}"));
         for url in [app.at(&format!("/r/{slug}")), thread_url.clone()] {
-            let page = get(&visitor, &url).await;
+            let page = fetch_page(&visitor, &url).await;
             assert_eq!(page.status, StatusCode::OK);
             assert!(!page.html.contains("pelican"), "{url}: the words are left out, props included");
             assert!(page.html.contains("Its author keeps their words off search engines."), "{url}");
             assert!(page.html.contains(r#"data-testid="concealed""#), "{url}");
         }
-        let thread = get(&visitor, &thread_url).await;
+        let thread = fetch_page(&visitor, &thread_url).await;
         assert!(!thread.indexable(), "a thread named after hidden words is not for search engines");
         assert!(thread.html.contains("<title>A conversation · Open forum · tchatche</title>"));
         let in_sitemap = || async { app.env.store.indexable_pages().await.unwrap().iter().any(|p| p.thread == Some(root.id)) };
         assert!(!in_sitemap().await, "nor is it in the sitemap");
-        let room_data = get(&visitor, &app.at(&format!("/r/{slug}"))).await.structured_data();
+        let room_data = fetch_page(&visitor, &app.at(&format!("/r/{slug}"))).await.structured_data();
         assert_eq!(room_data["comment"].as_array().unwrap().len(), 3, "only the others' messages");
-        let members_view = get(&bob, &thread_url).await;
+        let members_view = fetch_page(&bob, &thread_url).await;
         assert!(members_view.html.contains(SECRET) && !members_view.html.contains(r#"data-testid="concealed""#));
-        assert!(get(&app.client, &thread_url).await.html.contains(SECRET), "any signed-in reader");
+        assert!(fetch_page(&app.client, &thread_url).await.html.contains(SECRET), "any signed-in reader");
 
         // Live: a signed-out socket gets the message without its words.
         let mut socket = open_socket(&app.url, &app.origin, None).await;
@@ -317,7 +292,7 @@ backend_tests! {
         let off = bob.post(app.at("/api/save_search_visibility")).header("origin", &app.origin).header("accept", "application/json").form::<[(&str, &str); 0]>(&[]).send().await.unwrap();
         assert_eq!(off.status(), StatusCode::OK);
         settled(&app, room).await;
-        let page = get(&visitor, &thread_url).await;
+        let page = fetch_page(&visitor, &thread_url).await;
         assert!(page.html.contains(SECRET) && page.indexable());
         assert!(in_sitemap().await);
         app.stop().await;
@@ -338,9 +313,9 @@ backend_tests! {
         assert_eq!(response.status(), StatusCode::FOUND);
         assert_eq!(response.headers()["location"], format!("/r/{slug}/t/{}#m-{id}", root.id).as_str());
         settled(&app, room).await;
-        let thread = get(&app.client, &app.at(&format!("/r/{slug}/t/{}", root.id))).await;
+        let thread = fetch_page(&app.client, &app.at(&format!("/r/{slug}/t/{}", root.id))).await;
         assert!(thread.html.contains("Pizza"));
-        assert_eq!(get(&browser().0, &app.at(&format!("/r/{slug}/t/{}", root.id))).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(fetch_page(&browser().0, &app.at(&format!("/r/{slug}/t/{}", root.id))).await.status, StatusCode::NOT_FOUND);
         app.stop().await;
     }
 }

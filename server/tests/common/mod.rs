@@ -341,3 +341,46 @@ async fn pump(mut from: impl tokio::io::AsyncRead + Unpin, mut to: impl tokio::i
         }
     }
 }
+
+/// A page as a browser gets it (asking for HTML).
+pub struct Page {
+    pub status: reqwest::StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub html: String,
+}
+
+pub async fn fetch_page(client: &reqwest::Client, url: &str) -> Page {
+    let response = client.get(url).header("accept", "text/html").send().await.unwrap();
+    Page { status: response.status(), headers: response.headers().clone(), html: response.text().await.unwrap() }
+}
+
+impl Page {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).map(|v| v.to_str().unwrap()).unwrap_or("")
+    }
+
+    pub fn robots_header(&self) -> &str {
+        self.header("x-robots-tag")
+    }
+
+    pub fn has_noindex_meta(&self) -> bool {
+        self.html.contains(r#"<meta name="robots" content="noindex""#)
+    }
+
+    /// Neither the header nor the meta tag keeps search engines out.
+    pub fn indexable(&self) -> bool {
+        !self.robots_header().contains("noindex") && !self.has_noindex_meta()
+    }
+
+    /// Both say `noindex`.
+    pub fn noindex(&self) -> bool {
+        self.robots_header() == "noindex" && self.has_noindex_meta()
+    }
+
+    /// The page's JSON-LD, parsed.
+    pub fn structured_data(&self) -> serde_json::Value {
+        let start = self.html.find(r#"<script type="application/ld+json">"#).expect("JSON-LD") + 35;
+        let end = self.html[start..].find("</script>").unwrap() + start;
+        serde_json::from_str(&self.html[start..end]).expect("valid JSON-LD")
+    }
+}
