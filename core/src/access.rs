@@ -140,10 +140,10 @@ pub async fn relay_recorded_changes(store: Store, bus: Bus, stop: tokio_util::sy
         }
         relayed.retain(|_, at| now.0 - at.0 <= 2 * MARGIN_MS);
         polls += 1;
-        if polls % 240 == 0 {
-            if let Err(err) = store.forget_access_changes(UnixMillis(now.0 - RECORDED_KEPT.as_millis() as i64)).await {
-                tracing::warn!(%err, "deleting old access changes failed");
-            }
+        if polls.is_multiple_of(240)
+            && let Err(err) = store.forget_access_changes(UnixMillis(now.0 - RECORDED_KEPT.as_millis() as i64)).await
+        {
+            tracing::warn!(%err, "deleting old access changes failed");
         }
     }
 }

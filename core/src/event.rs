@@ -200,6 +200,9 @@ impl From<&crate::store::User> for Author {
 /// every open socket subscribed to that room. Externally tagged
 /// (`{"message":{…}}`), like [`ServerFrame`]: serde reads that without
 /// buffering, which keeps its buffering code out of the browser bundle.
+// Most events are messages: boxing them would add an allocation to nearly
+// every event for the sake of the few small ones.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RoomEvent {
@@ -246,6 +249,7 @@ pub enum ClientFrame {
 }
 
 /// What the server sends over a socket.
+#[allow(clippy::large_enum_variant)] // as for `RoomEvent`: mostly messages
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ServerFrame {

@@ -34,10 +34,10 @@ impl MessageBody {
 pub fn mention_candidates(text: &str) -> Vec<String> {
     let mut names = Vec::new();
     for (at, _) in text.match_indices('@') {
-        if let Some(name) = mention_at(text, at) {
-            if !names.iter().any(|n: &String| n.eq_ignore_ascii_case(name)) {
-                names.push(name.to_owned());
-            }
+        if let Some(name) = mention_at(text, at)
+            && !names.iter().any(|n: &String| n.eq_ignore_ascii_case(name))
+        {
+            names.push(name.to_owned());
         }
     }
     names
@@ -81,11 +81,11 @@ mod render {
         // adjacent text first, so URLs and mentions are seen whole.
         let mut text = String::new();
         for event in Parser::new_ext(markdown, Options::ENABLE_STRIKETHROUGH) {
-            if let Event::Text(piece) = &event {
-                if in_code_or_link == 0 && in_image == 0 {
-                    text.push_str(piece);
-                    continue;
-                }
+            if let Event::Text(piece) = &event
+                && in_code_or_link == 0 && in_image == 0
+            {
+                text.push_str(piece);
+                continue;
             }
             if !text.is_empty() {
                 events.push(Event::Html(linkify(&std::mem::take(&mut text), &known_lower, &mut mentioned).into()));
@@ -157,23 +157,23 @@ mod render {
                     continue;
                 }
             }
-            if tail.starts_with('@') {
-                if let Some(name) = super::mention_at(text, i) {
-                    let lower = name.to_ascii_lowercase();
-                    if known.contains(&lower) {
-                        push_text(&mut out, &text[rest..i]);
-                        out.push_str("<a class=\"mention\" href=\"/u/");
-                        let _ = escape_href(&mut out, &lower);
-                        out.push_str("\">@");
-                        push_text(&mut out, name);
-                        out.push_str("</a>");
-                        if !mentioned.contains(&lower) {
-                            mentioned.push(lower);
-                        }
-                        i += 1 + name.len();
-                        rest = i;
-                        continue;
+            if tail.starts_with('@')
+                && let Some(name) = super::mention_at(text, i)
+            {
+                let lower = name.to_ascii_lowercase();
+                if known.contains(&lower) {
+                    push_text(&mut out, &text[rest..i]);
+                    out.push_str("<a class=\"mention\" href=\"/u/");
+                    let _ = escape_href(&mut out, &lower);
+                    out.push_str("\">@");
+                    push_text(&mut out, name);
+                    out.push_str("</a>");
+                    if !mentioned.contains(&lower) {
+                        mentioned.push(lower);
                     }
+                    i += 1 + name.len();
+                    rest = i;
+                    continue;
                 }
             }
             i += tail.chars().next().map_or(1, char::len_utf8);

@@ -147,17 +147,17 @@ backend_tests! {
         let alice = env.user("alice").await;
         let room = env.room("notes", &alice).await;
         let original = stamped(draft(&room, &alice, "the colour is crimson"), 1);
-        env.store.upsert_messages(&[original.clone()]).await.unwrap();
+        env.store.upsert_messages(std::slice::from_ref(&original)).await.unwrap();
         assert_eq!(found(&env.store, "crimson", None).await.len(), 1);
         // A retry of the same version changes nothing.
-        env.store.upsert_messages(&[original.clone()]).await.unwrap();
+        env.store.upsert_messages(std::slice::from_ref(&original)).await.unwrap();
         assert_eq!(found(&env.store, "crimson", None).await.len(), 1);
 
         let mut edited = original.clone();
         edited.version = Seq(2);
         edited.body = "the colour is teal".into();
         edited.edited_at = Some(UnixMillis::now());
-        env.store.upsert_messages(&[edited.clone()]).await.unwrap();
+        env.store.upsert_messages(std::slice::from_ref(&edited)).await.unwrap();
         assert!(found(&env.store, "crimson", None).await.is_empty(), "the old words are gone");
         assert_eq!(found(&env.store, "teal", None).await, ["the colour is teal"]);
         let hit = &search(&env.store, "teal", None, &SearchScope::default()).await.hits[0];

@@ -203,7 +203,7 @@ backend_tests! {
         assert!(days_listed().await.is_empty());
 
         let short_reply = write(4, &bob, "ok");
-        env.store.upsert_messages(&[short_reply.clone()]).await.unwrap();
+        env.store.upsert_messages(std::slice::from_ref(&short_reply)).await.unwrap();
         assert_eq!(env.store.archive_day(room.id, day).await.unwrap(), Some(true), "three messages, two people, 362 characters");
         assert_eq!(days_listed().await, [day]);
         env.store.upsert_messages(&[short_reply]).await.unwrap();
@@ -264,7 +264,7 @@ backend_tests! {
         let edit_at = at(UtcDay(day.0 + 7), 8);
         let mut edited = messages[0].clone();
         (edited.version, edited.edited_at, edited.body) = (Seq(10), Some(edit_at), "m0, edited".into());
-        env.store.upsert_messages(&[edited.clone()]).await.unwrap();
+        env.store.upsert_messages(std::slice::from_ref(&edited)).await.unwrap();
         // A replayed batch changes nothing.
         env.store.upsert_messages(&messages).await.unwrap();
         let pages = env.store.indexable_pages().await.unwrap();
@@ -279,8 +279,8 @@ backend_tests! {
         let author = env.user("author").await;
         let room = env.room("room", &author).await;
         let original = stamped(draft(&room, &author, "first"), 1);
-        env.store.upsert_messages(&[original.clone()]).await.unwrap();
-        env.store.upsert_messages(&[original.clone()]).await.unwrap();
+        env.store.upsert_messages(std::slice::from_ref(&original)).await.unwrap();
+        env.store.upsert_messages(std::slice::from_ref(&original)).await.unwrap();
 
         let mut edited = original.clone();
         edited.version = Seq(5);
@@ -292,7 +292,7 @@ backend_tests! {
         stale.body = "stale".into();
         // Out of order, and in one batch with the older one after it.
         env.store.upsert_messages(&[edited.clone(), stale]).await.unwrap();
-        env.store.upsert_messages(&[original.clone()]).await.unwrap();
+        env.store.upsert_messages(std::slice::from_ref(&original)).await.unwrap();
 
         let stored = env.store.message_by_id(original.id).await.unwrap().unwrap();
         assert_eq!(stored.body, "edited");
@@ -367,7 +367,7 @@ backend_tests! {
         let mut edited = message.clone();
         edited.version = Seq(2);
         edited.body = "The house is blue".into();
-        env.store.upsert_messages(&[edited.clone()]).await.unwrap();
+        env.store.upsert_messages(std::slice::from_ref(&edited)).await.unwrap();
         assert!(env.store.translations(&[message.id], "es").await.unwrap().is_empty(), "a translation of an older version");
         assert!(!env.store.put_translation(message.id, Seq(1), "es", "<p>late</p>").await.unwrap(), "a late old translation");
         assert!(env.store.put_translation(message.id, Seq(2), "es", "<p>La casa es azul</p>").await.unwrap());

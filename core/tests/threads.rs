@@ -58,7 +58,7 @@ backend_tests! {
         let first = reply(&room, &bob, "Helix, mostly", &root, 2);
         let second = reply(&room, &alice, "Why Helix?", &first, 3);
         env.store.upsert_messages(&[root.clone(), first.clone()]).await.unwrap();
-        env.store.upsert_messages(&[second.clone()]).await.unwrap();
+        env.store.upsert_messages(std::slice::from_ref(&second)).await.unwrap();
 
         let stored_root = by_seq(&env.store, &room, 1).await;
         let summary = stored_root.threading.replies.expect("a summary");
@@ -118,7 +118,7 @@ backend_tests! {
         assert!(!env.store.thread(root.id).await.unwrap().unwrap().indexable, "two messages are too few");
 
         let second = reply(&room, &alice, "and a short one that brings it over 300", &first, 3);
-        env.store.upsert_messages(&[second.clone()]).await.unwrap();
+        env.store.upsert_messages(std::slice::from_ref(&second)).await.unwrap();
         assert!(env.store.thread(root.id).await.unwrap().unwrap().indexable);
 
         env.store.upsert_messages(&[revised(&first, 4, None)]).await.unwrap();
@@ -136,9 +136,9 @@ backend_tests! {
         let room = env.room("lobby", &alice).await;
         let root = stamped(draft(&room, &alice, "first"), 1);
         let answer = reply(&room, &alice, "second", &root, 2);
-        env.store.upsert_messages(&[answer.clone()]).await.unwrap();
+        env.store.upsert_messages(std::slice::from_ref(&answer)).await.unwrap();
         assert!(env.store.thread(root.id).await.unwrap().is_none());
-        env.store.upsert_messages(&[root.clone()]).await.unwrap();
+        env.store.upsert_messages(std::slice::from_ref(&root)).await.unwrap();
         env.store.upsert_messages(&[answer.clone(), root.clone()]).await.unwrap();
         assert_eq!(env.store.thread(root.id).await.unwrap().unwrap().replies, 1);
     }
@@ -177,7 +177,7 @@ backend_tests! {
         let room = env.room("lobby", &alice).await;
         env.store.join_room(room.id, bob.id).await.unwrap();
         let root = stamped(draft(&room, &bob, "question"), 1);
-        env.store.upsert_messages(&[root.clone()]).await.unwrap();
+        env.store.upsert_messages(std::slice::from_ref(&root)).await.unwrap();
         env.store.mark_read(room.id, bob.id, Seq(1)).await.unwrap();
 
         let mut answer = reply(&room, &alice, "@bob here is the answer", &root, 2);

@@ -62,10 +62,10 @@ impl Sitemaps {
     /// arriving meanwhile wait for the one generation instead of repeating it.
     async fn files(&self) -> Result<Arc<Vec<String>>, tchatche_core::Error> {
         let mut cached = self.cached.lock().await;
-        if let Some((at, files)) = cached.as_ref() {
-            if at.elapsed() < REGENERATE_AFTER {
-                return Ok(files.clone());
-            }
+        if let Some((at, files)) = cached.as_ref()
+            && at.elapsed() < REGENERATE_AFTER
+        {
+            return Ok(files.clone());
         }
         let pages = self.store.indexable_pages().await?;
         let files = Arc::new(render(&self.site_url, &pages));

@@ -94,7 +94,7 @@ pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
         .route_layer(axum::middleware::from_fn(markup::standard_comments))
         .route_layer(axum::middleware::from_fn_with_state(shared_pages.clone(), shared_pages::share_public_pages))
         .route_layer(axum::middleware::from_fn(caching::etag_cacheable_pages));
-    let router = Router::new()
+    Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/avatars/{username}", get(avatars::serve))
@@ -134,8 +134,7 @@ pub fn router(state: AppState, shutdown: CancellationToken) -> Router {
         .layer(CompressionLayer::new().br(true).gzip(true))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(TraceLayer::new_for_http())
-        .with_state(state);
-    router
+        .with_state(state)
 }
 
 /// Serves until `shutdown` is cancelled, then stops accepting requests,

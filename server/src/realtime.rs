@@ -251,6 +251,7 @@ pub enum Closing {
 
 /// A frame for this socket: built for it, or shared by every socket
 /// following the room (encoded once for all of them).
+#[allow(clippy::large_enum_variant)] // short-lived, and mostly `Shared`
 enum Reply {
     Own(ServerFrame),
     Shared(Arc<FannedOut>),
@@ -446,10 +447,10 @@ impl Connection {
                 Vec::new()
             }
             ClientFrame::Read { room, seq } => {
-                if let (Some(_), Some(followed)) = (&self.viewer, self.rooms.get_mut(&room)) {
-                    if followed.member {
-                        followed.unsaved_read = followed.unsaved_read.max(Some(seq));
-                    }
+                if let (Some(_), Some(followed)) = (&self.viewer, self.rooms.get_mut(&room))
+                    && followed.member
+                {
+                    followed.unsaved_read = followed.unsaved_read.max(Some(seq));
                 }
                 Vec::new()
             }
@@ -460,10 +461,10 @@ impl Connection {
     async fn save_read_positions(&mut self) {
         let Some(viewer) = &self.viewer else { return };
         for (room, followed) in &mut self.rooms {
-            if let Some(seq) = followed.unsaved_read.take() {
-                if let Err(err) = self.state.store.mark_read(*room, viewer.id, seq).await {
-                    tracing::warn!(%err, "read position not saved");
-                }
+            if let Some(seq) = followed.unsaved_read.take()
+                && let Err(err) = self.state.store.mark_read(*room, viewer.id, seq).await
+            {
+                tracing::warn!(%err, "read position not saved");
             }
         }
     }
@@ -676,10 +677,10 @@ impl Connection {
     async fn unfollow(&mut self, room: RoomId) {
         self.events.remove(&room);
         if let (Some(followed), Some(viewer)) = (self.rooms.remove(&room), &self.viewer) {
-            if let Some(seq) = followed.unsaved_read {
-                if let Err(err) = self.state.store.mark_read(room, viewer.id, seq).await {
-                    tracing::warn!(%err, "read position not saved");
-                }
+            if let Some(seq) = followed.unsaved_read
+                && let Err(err) = self.state.store.mark_read(room, viewer.id, seq).await
+            {
+                tracing::warn!(%err, "read position not saved");
             }
             if followed.member {
                 let _ = self.state.bus.set_presence(room, &self.id, &Author::from(viewer), false).await;

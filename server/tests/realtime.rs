@@ -40,10 +40,10 @@ async fn next_message(ws: &mut common::Ws) -> MessageView {
 /// Reads presence events until one lists `count` people; returns their names.
 async fn presence_until(ws: &mut common::Ws, count: usize) -> Vec<String> {
     loop {
-        if let ServerFrame::Event(RoomEvent::Presence { online, .. }) = next_frame(ws).await {
-            if online.len() == count {
-                return online.into_iter().map(|a| a.username).collect();
-            }
+        if let ServerFrame::Event(RoomEvent::Presence { online, .. }) = next_frame(ws).await
+            && online.len() == count
+        {
+            return online.into_iter().map(|a| a.username).collect();
         }
     }
 }

@@ -106,10 +106,10 @@ async fn posted(app: &TestApp, room: RoomId, body: &str) -> MessageView {
 async fn translation_on(ws: &mut common::Ws, id: MessageId) -> Translation {
     tokio::time::timeout(TRANSLATED_WITHIN, async {
         loop {
-            if let ServerFrame::Event(RoomEvent::Translated { message_id, translation, .. }) = next_frame(ws).await {
-                if message_id == id {
-                    return translation;
-                }
+            if let ServerFrame::Event(RoomEvent::Translated { message_id, translation, .. }) = next_frame(ws).await
+                && message_id == id
+            {
+                return translation;
             }
         }
     })
@@ -161,10 +161,10 @@ backend_tests! {
         send_frame(&mut again, &ClientFrame::Subscribe { room, after: Some(tchatche_core::ids::Seq(0)) }).await;
         let caught_up = tokio::time::timeout(TRANSLATED_WITHIN, async {
             loop {
-                if let ServerFrame::Event(RoomEvent::Message(missed)) = next_frame(&mut again).await {
-                    if missed.id == message.id {
-                        return missed;
-                    }
+                if let ServerFrame::Event(RoomEvent::Message(missed)) = next_frame(&mut again).await
+                    && missed.id == message.id
+                {
+                    return missed;
                 }
             }
         })

@@ -83,10 +83,10 @@ async fn subscribe(ws: &mut common::Ws, room: RoomId) -> bool {
 async fn denied(ws: &mut common::Ws, room: RoomId) {
     let wait = async {
         loop {
-            if let ServerFrame::Denied(r) = next_frame(ws).await {
-                if r == room {
-                    return;
-                }
+            if let ServerFrame::Denied(r) = next_frame(ws).await
+                && r == room
+            {
+                return;
             }
         }
     };

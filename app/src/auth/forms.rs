@@ -32,10 +32,10 @@ pub async fn sign_up(
     let parsed_name = form.check("display_name", DisplayName::parse(&display_name));
     let parsed_password = form.check("password", NewPassword::parse(&password, &username));
     // Said now with the other errors; the insert below still catches a race.
-    if let Some(name) = &parsed_username {
-        if state.store.user_by_username(name.as_str()).await?.is_some() {
-            form.check::<()>("username", Err(tchatche_core::input::InputError::Taken));
-        }
+    if let Some(name) = &parsed_username
+        && state.store.user_by_username(name.as_str()).await?.is_some()
+    {
+        form.check::<()>("username", Err(tchatche_core::input::InputError::Taken));
     }
     let (Some(parsed_username), Some(parsed_name), Some(parsed_password)) = (parsed_username, parsed_name, parsed_password)
     else {

@@ -258,10 +258,10 @@ pub async fn room_page(slug: String, before: Option<i64>, translate: Option<Stri
     }
     access::cache_for(room, viewer.as_ref(), access::Freshness::Live);
     tchatche_core::access::conceal_for(room, viewer.as_ref(), &mut page.messages);
-    if let (Some(viewer), true, None, true) = (&viewer, member, before, access::is_own_navigation()) {
-        if let Some(newest) = page.messages.last() {
-            state.store.mark_read(room.id, viewer.id, newest.seq).await?;
-        }
+    if let (Some(viewer), true, None, true) = (&viewer, member, before, access::is_own_navigation())
+        && let Some(newest) = page.messages.last()
+    {
+        state.store.mark_read(room.id, viewer.id, newest.seq).await?;
     }
     // Older pages move as messages arrive: the archive's days are their
     // stable, indexable form.

@@ -194,10 +194,10 @@ impl Bus {
     /// it with its seq and version. Posting an id that already exists returns
     /// the stored message instead of creating a second one.
     pub async fn submit(&self, store: &Store, message: MessageView, kind: DraftKind) -> Result<MessageView> {
-        if kind == DraftKind::Post {
-            if let Some(existing) = store.message_by_id(message.id).await? {
-                return same_post(existing, &message);
-            }
+        if kind == DraftKind::Post
+            && let Some(existing) = store.message_by_id(message.id).await?
+        {
+            return same_post(existing, &message);
         }
         match &self.inner.transport {
             Transport::Local(queue) => queue.submit(store, message, kind).await,

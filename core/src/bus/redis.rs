@@ -213,10 +213,10 @@ impl RedisTransport {
             runtime.spawn(async move {
                 let mut listening = listening.lock().await;
                 // Someone may have subscribed again meanwhile.
-                if fanout.subscriber_count(room) == 0 && listening.remove(&room) {
-                    if let Err(err) = subscriber.unsubscribe(channel).await {
-                        tracing::warn!(%err, %room, "unsubscribe failed");
-                    }
+                if fanout.subscriber_count(room) == 0 && listening.remove(&room)
+                    && let Err(err) = subscriber.unsubscribe(channel).await
+                {
+                    tracing::warn!(%err, %room, "unsubscribe failed");
                 }
             });
         })
@@ -461,7 +461,7 @@ impl RedisConsumer {
         // BLOCK 0 would wait forever: no wait means no BLOCK at all.
         let (id, block) = match &self.own_pending_after {
             Some(after) => (after.clone(), None),
-            None => (">".to_owned(), (!wait.is_zero()).then(|| wait.as_millis() as u64)),
+            None => (">".to_owned(), (!wait.is_zero()).then_some(wait.as_millis() as u64)),
         };
         let reply: Value = self.client.xreadgroup(GROUP, &self.name, count, block, false, &stream, id.as_str()).await?;
         let entries = if reply.is_null() {

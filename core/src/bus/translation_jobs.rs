@@ -141,7 +141,7 @@ impl TranslationConsumer {
                     Vec::new()
                 };
                 let entries = if entries.is_empty() {
-                    let block = (!wait.is_zero()).then(|| wait.as_millis() as u64);
+                    let block = (!wait.is_zero()).then_some(wait.as_millis() as u64);
                     let reply: Value = match client.xreadgroup(GROUP, name.as_str(), count, block, false, &stream, ">").await {
                         Err(err) if err.details().starts_with("NOGROUP") => {
                             tracing::warn!("the translation consumer group is missing in Redis; creating it again");

@@ -88,7 +88,7 @@ impl Store {
         let store = match url {
             DatabaseUrl::Sqlite(path) => {
                 if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|err| sqlx::Error::Io(err))?;
+                    std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
                 }
                 let options = SqliteConnectOptions::new()
                     .filename(path)
