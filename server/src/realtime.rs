@@ -515,30 +515,41 @@ impl Connection {
         }
     }
 
-    /// What the viewer may do in a room, by the one rule; `Hidden` when it
-    /// cannot be told (a storage failure denies rather than leaks).
-    async fn access(&mut self, room: RoomId) -> RoomAccess {
+    /// What the viewer may do in a room, by the one rule (`Hidden` when it
+    /// cannot be told: a storage failure denies rather than leaks), and
+    /// whether its messages reach them concealed (`conceals_from_search`).
+    async fn access(&mut self, room: RoomId) -> (RoomAccess, bool) {
         let access = match self.state.store.room_by_id(room).await {
-            Ok(Some(room)) => room_access(&self.state.store, &room, self.viewer.as_ref()).await,
-            Ok(None) => Ok(RoomAccess::Hidden),
+            Ok(Some(room)) => room_access(&self.state.store, &room, self.viewer.as_ref())
+                .await
+                .map(|access| (access, conceals_from_search(&room, self.viewer.as_ref()))),
+            Ok(None) => Ok((RoomAccess::Hidden, true)),
             Err(err) => Err(err),
         };
         access.unwrap_or_else(|err| {
             tracing::error!(%err, %room, "socket: checking access failed");
-            RoomAccess::Hidden
+            (RoomAccess::Hidden, true)
         })
     }
 
     async fn check_room(&mut self, room: RoomId) -> Vec<ServerFrame> {
-        let access = self.access(room).await;
+        let (access, conceal) = self.access(room).await;
         if !access.may_read() {
             self.unfollow(room).await;
             return vec![ServerFrame::Denied(room)];
         }
         let member = access.may_post();
         match self.rooms.get_mut(&room) {
-            Some(followed) if followed.member != member => followed.member = member,
-            _ => return Vec::new(),
+            // The room's owner may have opened it to search engines, or closed it.
+            Some(followed) if followed.member == member => {
+                followed.conceal = conceal;
+                return Vec::new();
+            }
+            Some(followed) => {
+                followed.member = member;
+                followed.conceal = conceal;
+            }
+            None => return Vec::new(),
         }
         let online = match &self.viewer {
             Some(viewer) => self.state.bus.set_presence(room, &self.id, &Author::from(viewer), member).await.unwrap_or_default(),

@@ -287,6 +287,17 @@ backend_tests! {
             }
             other => panic!("{other:?}"),
         }
+        // The owner closes the room to search engines: the open socket follows.
+        let closed = app.call("/api/update_room", &[("slug", &slug), ("name", "Open forum"), ("description", ""), ("visibility", "public")]).await;
+        assert_eq!(closed.status(), StatusCode::OK);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await; // the change reaches the socket
+        posted(&app, &bob, room, "pelican, unindexed", None).await;
+        match next_frame(&mut socket).await {
+            ServerFrame::Event(RoomEvent::Message(message)) => assert_eq!(message.body, "pelican, unindexed"),
+            other => panic!("{other:?}"),
+        }
+        let reopened = app.call("/api/update_room", &[("slug", &slug), ("name", "Open forum"), ("description", ""), ("visibility", "public"), ("indexable", "on")]).await;
+        assert_eq!(reopened.status(), StatusCode::OK);
 
         // The setting off again: the words are back, old ones included.
         let off = bob.post(app.at("/api/save_search_visibility")).header("origin", &app.origin).header("accept", "application/json").form::<[(&str, &str); 0]>(&[]).send().await.unwrap();
