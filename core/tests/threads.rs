@@ -128,6 +128,41 @@ backend_tests! {
         assert_eq!(by_seq(&env.store, &room, 1).await.threading.replies.unwrap().count, 1);
     }
 
+    /// Words kept off search engines do not count for the quality bar of
+    /// threads and days (search engines do not read them), and a thread
+    /// opened by them is not indexable; the bar follows the setting both ways.
+    async fn words_kept_off_search_engines_do_not_count(env: TestEnv) {
+        let alice = env.user("alice").await;
+        let bob = env.user("bob").await;
+        let carol = env.user("carol").await;
+        let room = env.room("lobby", &alice).await;
+        let long = "a sentence long enough to count for something ".repeat(3); // 138 characters
+        let root = stamped(draft(&room, &alice, &long), 1);
+        let answer = reply(&room, &bob, &long, &root, 2);
+        let more = reply(&room, &alice, &long, &answer, 3);
+        let opened_by_bob = stamped(draft(&room, &bob, &long), 4);
+        let answers = [reply(&room, &alice, &long, &opened_by_bob, 5), reply(&room, &carol, &long, &opened_by_bob, 6)];
+        env.store.upsert_messages(&[root.clone(), answer, more, opened_by_bob.clone()]).await.unwrap();
+        env.store.upsert_messages(&answers).await.unwrap();
+        let today = tchatche_core::ids::UtcDay::of(root.created_at);
+        let store = &env.store;
+        let indexable = || async move {
+            let thread = |id| async move { store.thread(id).await.unwrap().unwrap().indexable };
+            (thread(root.id).await, thread(opened_by_bob.id).await, store.archive_day(room.id, today).await.unwrap().unwrap())
+        };
+        assert_eq!(indexable().await, (true, true, true));
+
+        env.store.set_hidden_from_search(bob.id, true).await.unwrap();
+        assert_eq!(indexable().await, (false, false, true), "alice alone; a thread named by bob's words; the day has carol");
+        env.store.set_hidden_from_search(bob.id, false).await.unwrap();
+        assert_eq!(indexable().await, (true, true, true));
+        env.store.set_hidden_from_search(bob.id, true).await.unwrap();
+        // Written while the setting is on: still not counted.
+        let late = reply(&room, &bob, &long, &root, 7);
+        env.store.upsert_messages(&[late]).await.unwrap();
+        assert!(!indexable().await.0);
+    }
+
     /// Another worker may store a reply before the message it answers; the
     /// thread is counted once that message arrives. Storing a version twice
     /// counts nothing twice.

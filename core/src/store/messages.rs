@@ -36,11 +36,9 @@ pub struct Thread {
     pub deleted: bool,
 }
 
-/// The `limit` newest of `rows` (fetched newest first, one extra to learn
-/// whether older ones exist), oldest first.
 /// `start` followed by the ids, bound, and a closing parenthesis: a
 /// statement ending with `IN (`.
-fn id_list<'a, DB>(start: &str, ids: &[MessageId]) -> QueryBuilder<'a, DB>
+pub(super) fn id_list<'a, DB>(start: &str, ids: &[MessageId]) -> QueryBuilder<'a, DB>
 where
     DB: sqlx::Database,
     MessageId: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
@@ -127,6 +125,7 @@ impl From<MessageRow> for MessageView {
                     last_reply_at: row.last_reply_at,
                 }),
             },
+            reactions: Default::default(),
         }
     }
 }
@@ -159,7 +158,7 @@ const SELECT_MESSAGES: &str = "SELECT m.id, m.room_id, m.seq, m.version, m.autho
 
 /// Rows per multi-row INSERT: 14 parameters each stays far below SQLite's
 /// 32,766 bound parameters (and PostgreSQL's 65,535, for the archive days).
-const ROWS_PER_STATEMENT: usize = 500;
+pub(super) const ROWS_PER_STATEMENT: usize = 500;
 
 /// The one statement of a batch write that differs per engine: PostgreSQL
 /// takes the whole batch as one array per column (`UNNEST`), a single small
@@ -247,14 +246,16 @@ impl InsertMessageRows for sqlx::Transaction<'_, sqlx::Sqlite> {
 
 /// Recomputes whether a day (`$1` room, `$2` day, from `$4` to `$5`) meets
 /// [`IndexQuality`], unless it already did and no message of it was revised
-/// (`$3`).
-fn day_quality_sql() -> String {
+/// (`$3`). Only what search engines read counts: not the words of people
+/// who keep theirs off search engines.
+pub(crate) fn day_quality_sql() -> String {
     format!(
         "UPDATE room_days SET indexable = (
              SELECT COUNT(*) >= {messages} AND COUNT(DISTINCT m.author_id) >= {authors}
                     AND COALESCE(SUM(LENGTH(m.body)), 0) >= {chars}
-             FROM messages m
-             WHERE m.room_id = $1 AND m.created_at >= $4 AND m.created_at < $5 AND m.deleted_at IS NULL)
+             FROM messages m LEFT JOIN users u ON u.id = m.author_id
+             WHERE m.room_id = $1 AND m.created_at >= $4 AND m.created_at < $5 AND m.deleted_at IS NULL
+               AND (u.hidden_from_search IS NULL OR NOT u.hidden_from_search))
          WHERE room_id = $1 AND day = $2 AND (NOT indexable OR $3)",
         messages = IndexQuality::MIN_MESSAGES,
         authors = IndexQuality::MIN_AUTHORS,
@@ -265,8 +266,10 @@ fn day_quality_sql() -> String {
 /// Recomputes the `threads` rows of `count` messages, whose ids are bound
 /// twice (`$1`…`$count`, then again), from each thread's messages: its
 /// first message (`is_reply = 0`) and every reply. A message without
-/// replies gets no row.
-fn thread_upsert_sql(count: usize) -> String {
+/// replies gets no row. The quality bar counts only what search engines
+/// read (`shown`); a thread whose first message's words are kept off them
+/// is not indexable (it would be named after them).
+pub(crate) fn thread_upsert_sql(count: usize) -> String {
     let placeholders = |from: usize| (from..from + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
     let (roots, again) = (placeholders(1), placeholders(count + 1));
     format!(
@@ -275,17 +278,19 @@ fn thread_upsert_sql(count: usize) -> String {
                 SUM(CASE WHEN t.is_reply = 1 AND t.deleted_at IS NULL THEN 1 ELSE 0 END),
                 MAX(CASE WHEN t.is_reply = 1 AND t.deleted_at IS NULL THEN t.created_at END),
                 MAX(COALESCE(t.edited_at, t.created_at)),
-                SUM(CASE WHEN t.deleted_at IS NULL THEN 1 ELSE 0 END) >= {messages}
-                    AND COUNT(DISTINCT CASE WHEN t.deleted_at IS NULL THEN t.author_id END) >= {authors}
-                    AND SUM(CASE WHEN t.deleted_at IS NULL THEN LENGTH(t.body) ELSE 0 END) >= {chars}
-                    AND MAX(CASE WHEN t.is_reply = 0 AND t.deleted_at IS NOT NULL THEN 1 ELSE 0 END) = 0,
+                SUM(CASE WHEN t.deleted_at IS NULL AND t.shown = 1 THEN 1 ELSE 0 END) >= {messages}
+                    AND COUNT(DISTINCT CASE WHEN t.deleted_at IS NULL AND t.shown = 1 THEN t.author_id END) >= {authors}
+                    AND SUM(CASE WHEN t.deleted_at IS NULL AND t.shown = 1 THEN LENGTH(t.body) ELSE 0 END) >= {chars}
+                    AND MAX(CASE WHEN t.is_reply = 0 AND (t.deleted_at IS NOT NULL OR t.shown = 0) THEN 1 ELSE 0 END) = 0,
                 MAX(CASE WHEN t.is_reply = 0 AND t.deleted_at IS NOT NULL THEN 1 ELSE 0 END) = 1
          FROM (
-             SELECT id AS root, room_id, 0 AS is_reply, author_id, body, created_at, edited_at, deleted_at
-             FROM messages WHERE id IN ({roots})
+             SELECT m.id AS root, m.room_id, 0 AS is_reply, m.author_id, m.body, m.created_at, m.edited_at, m.deleted_at,
+                    CASE WHEN u.hidden_from_search THEN 0 ELSE 1 END AS shown
+             FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.id IN ({roots})
              UNION ALL
-             SELECT thread_id, room_id, 1, author_id, body, created_at, edited_at, deleted_at
-             FROM messages WHERE thread_id IN ({again})
+             SELECT m.thread_id, m.room_id, 1, m.author_id, m.body, m.created_at, m.edited_at, m.deleted_at,
+                    CASE WHEN u.hidden_from_search THEN 0 ELSE 1 END
+             FROM messages m LEFT JOIN users u ON u.id = m.author_id WHERE m.thread_id IN ({again})
          ) t
          WHERE true
          GROUP BY t.root
@@ -299,6 +304,34 @@ fn thread_upsert_sql(count: usize) -> String {
         chars = IndexQuality::MIN_CHARS,
     )
 }
+
+/// Recomputes, in transaction `$tx`, the quality bar of `$days` (`((room,
+/// day), revised)` pairs: see [`day_quality_sql`]) and the threads of the
+/// message ids `$roots` (see [`thread_upsert_sql`]). A macro, as the
+/// transaction is either engine's.
+macro_rules! refresh_quality {
+    ($tx:ident, $days:expr, $roots:expr) => {
+        for ((room, day), revised) in $days {
+            sqlx::query(&$crate::store::messages::day_quality_sql())
+                .bind(room)
+                .bind(day)
+                .bind(revised)
+                .bind(day.start())
+                .bind(day.end())
+                .execute(&mut *$tx)
+                .await?;
+        }
+        for chunk in $roots.chunks($crate::store::messages::ROWS_PER_STATEMENT) {
+            let sql = $crate::store::messages::thread_upsert_sql(chunk.len());
+            let mut query = sqlx::query(&sql);
+            for id in chunk.iter().chain(chunk) {
+                query = query.bind(*id);
+            }
+            query.execute(&mut *$tx).await?;
+        }
+    };
+}
+pub(super) use refresh_quality;
 
 impl Store {
     /// Stores message versions in one transaction. Idempotent and order
@@ -381,19 +414,6 @@ impl Store {
                 );
                 insert.build().execute(&mut *tx).await?;
             }
-            // The days' quality: new messages only raise it, so a day that
-            // met the bar is looked at again only when a message of it was
-            // edited or deleted.
-            for ((room, day), (_, revised)) in &days {
-                sqlx::query(&day_quality_sql())
-                    .bind(room)
-                    .bind(day)
-                    .bind(revised)
-                    .bind(day.start())
-                    .bind(day.end())
-                    .execute(&mut *tx)
-                    .await?;
-            }
             // (A probe of the replies' index: cheap, and usually empty.)
             for chunk in new_messages.chunks(ROWS_PER_STATEMENT) {
                 let mut probe = id_list("SELECT DISTINCT thread_id FROM messages WHERE thread_id IN (", chunk);
@@ -401,14 +421,10 @@ impl Store {
             }
             thread_roots.sort_unstable();
             thread_roots.dedup();
-            for chunk in thread_roots.chunks(ROWS_PER_STATEMENT) {
-                let sql = thread_upsert_sql(chunk.len());
-                let mut query = sqlx::query(&sql);
-                for id in chunk.iter().chain(chunk) {
-                    query = query.bind(*id);
-                }
-                query.execute(&mut *tx).await?;
-            }
+            // The days' quality: new messages only raise it, so a day that
+            // met the bar is looked at again only when a message of it was
+            // edited or deleted.
+            refresh_quality!(tx, days.iter().map(|(key, (_, revised))| (*key, *revised)), thread_roots);
         });
         Ok(())
     }

@@ -26,9 +26,17 @@ pub struct Room {
     /// A private room's messages go to the translation engine only when
     /// its owner turned this on.
     pub translate_private: bool,
+    /// The reaction seq of the room's last change of reactions.
+    pub reactions_seq: Seq,
 }
 
 impl Room {
+    /// Whether search engines may index its pages: a public room whose
+    /// owner said so.
+    pub fn is_indexable(&self) -> bool {
+        self.visibility == Visibility::Public && self.indexable
+    }
+
     /// Whether its messages may be sent to the translation engine: public
     /// rooms may, private ones when their owner said so.
     pub fn may_be_translated(&self) -> bool {
@@ -82,7 +90,7 @@ pub struct RoomOverview {
 }
 
 const ROOM_COLUMNS: &str =
-    "id, slug, name, description, visibility, indexable, owner_id, last_seq, last_activity_at, created_at, translate_private";
+    "id, slug, name, description, visibility, indexable, owner_id, last_seq, last_activity_at, created_at, translate_private, reactions_seq";
 
 impl Store {
     /// Creates a room owned (and joined) by its creator.
@@ -201,9 +209,8 @@ impl Store {
 
     /// Every page search engines may index, room by room: each public,
     /// indexable room (`day` and `thread` are `None`), then its archive
-    /// days and its threads that meet [`crate::room::IndexQuality`] (a
-    /// thread whose first message was deleted is gone, and one whose first
-    /// message's author keeps their words off search engines is unnamed).
+    /// days and its threads that meet [`crate::room::IndexQuality`] (as
+    /// the worker stores them: see `messages::thread_upsert_sql`).
     pub async fn indexable_pages(&self) -> Result<Vec<IndexablePage>> {
         // (PostgreSQL types a column of NULLs as text unless told.)
         let sql = "SELECT slug, day, thread, last_activity_at FROM (
@@ -214,9 +221,7 @@ impl Store {
                        WHERE r.visibility = 'public' AND r.indexable AND d.indexable
                        UNION ALL
                        SELECT r.slug, NULL, t.root_id, t.last_activity_at FROM threads t JOIN rooms r ON r.id = t.room_id
-                       JOIN messages root ON root.id = t.root_id LEFT JOIN users u ON u.id = root.author_id
                        WHERE r.visibility = 'public' AND r.indexable AND t.indexable AND NOT t.deleted
-                         AND (u.hidden_from_search IS NULL OR NOT u.hidden_from_search)
                    ) pages
                    ORDER BY slug, CASE WHEN thread IS NULL THEN 0 ELSE 1 END, COALESCE(day, -1), last_activity_at";
         Ok(on_pool!(self, pool => sqlx::query_as::<_, IndexablePage>(sql).fetch_all(pool).await?))

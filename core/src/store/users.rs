@@ -1,12 +1,14 @@
 //! Accounts, their avatars and the browsers they sign in on.
 
+use std::collections::BTreeSet;
+
 use sqlx::FromRow;
 
 pub use crate::user::Role;
-use super::{Store, on_pool};
+use super::{Store, in_transaction, messages::refresh_quality, on_pool};
 use crate::{
     Error, Result,
-    ids::{UnixMillis, UserId},
+    ids::{MessageId, RoomId, UnixMillis, UserId, UtcDay},
     input::InputError,
 };
 
@@ -149,10 +151,33 @@ impl Store {
 
     /// Keeps an account's messages off search engines, or lets them back:
     /// every page reads the setting with the messages, old ones included.
+    /// The days and threads they wrote in are measured against the quality
+    /// bar again, as search engines now read them.
     pub async fn set_hidden_from_search(&self, id: UserId, hidden: bool) -> Result<()> {
-        let sql = "UPDATE users SET hidden_from_search = $2 WHERE id = $1";
-        let done = on_pool!(self, pool => sqlx::query(sql).bind(id).bind(hidden).execute(pool).await?.rows_affected());
-        if done == 0 { Err(Error::NotFound("user")) } else { Ok(()) }
+        in_transaction!(self, tx => {
+            let done = sqlx::query("UPDATE users SET hidden_from_search = $2 WHERE id = $1")
+                .bind(id)
+                .bind(hidden)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if done == 0 {
+                return Err(Error::NotFound("user"));
+            }
+            let written: Vec<(RoomId, UnixMillis)> =
+                sqlx::query_as("SELECT DISTINCT room_id, created_at FROM messages WHERE author_id = $1").bind(id).fetch_all(&mut *tx).await?;
+            let days: BTreeSet<(RoomId, UtcDay)> = written.into_iter().map(|(room, at)| (room, UtcDay::of(at))).collect();
+            let roots: Vec<MessageId> = sqlx::query_scalar(
+                "SELECT thread_id FROM messages WHERE author_id = $1 AND thread_id IS NOT NULL
+                 UNION
+                 SELECT m.id FROM messages m WHERE m.author_id = $1 AND EXISTS (SELECT 1 FROM messages r WHERE r.thread_id = m.id)",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            refresh_quality!(tx, days.into_iter().map(|key| (key, true)), roots);
+        });
+        Ok(())
     }
 
     /// Gives an account a role; its sessions end (they were started with
