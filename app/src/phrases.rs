@@ -101,6 +101,11 @@ phrase_tables! {
         InputWrongPassword => input_wrong_password,
         InputAccountDisabled => input_account_disabled,
         InputGone => input_gone,
+        InputNotAnEmoji => input_not_an_emoji,
+        ReactionsLabel => reactions_label,
+        ReactionAdd => reaction_add,
+        ReactionOther => reaction_other,
+        ReactionSubmit => reaction_submit,
         ThemeLabel => theme_label,
         ThemeSystem => theme_system,
         ThemeLight => theme_light,
@@ -118,6 +123,7 @@ phrase_tables! {
         InputTooShort => input_too_short,
         InputTooLong => input_too_long,
         InputTooFast => input_too_fast,
+        InputTooMany => input_too_many,
     }
 }
 
@@ -160,6 +166,8 @@ impl Text {
             InputError::AccountDisabled => Self::Plain(Phrase::InputAccountDisabled),
             InputError::Gone => Self::Plain(Phrase::InputGone),
             InputError::TooFast { retry_after_secs } => Self::Counted(Counted::InputTooFast, retry_after_secs),
+            InputError::NotAnEmoji => Self::Plain(Phrase::InputNotAnEmoji),
+            InputError::TooMany { max } => Self::Counted(Counted::InputTooMany, max.into()),
         }
     }
 

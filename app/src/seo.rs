@@ -153,6 +153,11 @@ pub mod ssr {
             }
             value
         };
+        // Reactions, as schema.org counts likes (the page shows each one).
+        let reacted = |message: &MessageView| {
+            let count: u32 = message.reactions.counts.iter().map(|reaction| reaction.count).sum();
+            json!({ "@type": "InteractionCounter", "interactionType": "https://schema.org/LikeAction", "userInteractionCount": count })
+        };
         let comments: Vec<Value> = replies
             .iter()
             .filter(|reply| !reply.is_concealed())
@@ -167,6 +172,9 @@ pub mod ssr {
                     comment["creativeWorkStatus"] = json!("Deleted");
                 } else {
                     comment["text"] = json!(reply.body);
+                    if !reply.reactions.counts.is_empty() {
+                        comment["interactionStatistic"] = json!([reacted(reply)]);
+                    }
                 }
                 comment
             })
@@ -185,7 +193,7 @@ pub mod ssr {
                 "@type": "InteractionCounter",
                 "interactionType": "https://schema.org/CommentAction",
                 "userInteractionCount": reply_count,
-            }],
+            }, reacted(root)],
             "commentCount": reply_count,
             "comment": comments,
         });

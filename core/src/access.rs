@@ -68,7 +68,7 @@ pub fn reading_account(viewer: Option<&User>) -> Option<UserId> {
 /// as a visitor (signed out, a crawler, a disabled account) a room search
 /// engines may index. Anonymous search follows the same rule in its SQL.
 pub fn conceals_from_search(room: &Room, viewer: Option<&User>) -> bool {
-    reading_account(viewer).is_none() && room.visibility == Visibility::Public && room.indexable
+    reading_account(viewer).is_none() && room.is_indexable()
 }
 
 /// Messages as `viewer` may be shown them in `room` (see

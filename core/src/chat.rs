@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use crate::{
     Error, Result,
     bus::{Bus, DraftKind},
-    event::{Author, MessageView, Quote, Threading},
+    event::{Author, MessageView, Quote, RoomEvent, Threading},
     ids::{MessageId, RoomId, Seq, UnixMillis},
     input::InputError,
     message::{MessageBody, mention_candidates, render},
+    reaction::{Emoji, Reactions},
     store::{MessagePage, Store, User},
     user::Role,
 };
@@ -75,6 +76,7 @@ pub async fn post(
         lang: language_of(&body, writer),
         translation: None,
         threading,
+        reactions: Default::default(),
     };
     bus.submit(store, message, DraftKind::Post).await
 }
@@ -146,6 +148,28 @@ pub async fn delete(store: &Store, bus: &Bus, room: RoomId, by: &User, id: Messa
     bus.submit(store, message, DraftKind::Revise).await
 }
 
+/// Adds (`on`) or takes back `by`'s reaction `emoji` on a message of
+/// `room`, and tells the room. Doing what was already done changes
+/// nothing (and tells nobody). Returns the message's reactions.
+pub async fn react(store: &Store, bus: &Bus, room: RoomId, by: &User, id: MessageId, emoji: &str, on: bool) -> Result<Reactions> {
+    let emoji = Emoji::parse(emoji).map_err(|error| Error::input("emoji", error))?;
+    let message = find(store, bus, room, id).await?;
+    if message.deleted {
+        return Err(Error::NotFound("message"));
+    }
+    let changed = store.react(room, id, by.id, &emoji, on).await?;
+    let reactions = store.reactions_of(&[id]).await?.remove(&id).unwrap_or_default();
+    if changed {
+        // Stored is what counts: a reader who misses this live event gets
+        // the change with their next page or catch-up.
+        let event = RoomEvent::Reacted { room_id: room, message_id: id, reactions: reactions.clone() };
+        if let Err(err) = bus.publish(event).await {
+            tracing::warn!(%err, "a reaction was stored but not announced");
+        }
+    }
+    Ok(reactions)
+}
+
 /// A page of history before `before` (the latest when `None`), oldest
 /// first, including accepted messages not stored yet.
 pub async fn history(store: &Store, bus: &Bus, room: RoomId, before: Option<Seq>) -> Result<MessagePage> {
@@ -172,14 +196,17 @@ async fn history_of(store: &Store, bus: &Bus, room: RoomId, thread: Option<Messa
         Some(root) => store.replies_before(root, before, PAGE).await?,
         None => store.messages_before(room, before, PAGE).await?,
     };
-    if pending.is_empty() {
-        return Ok(stored);
-    }
-    let mut merged = merge(stored.messages, pending);
-    merged.sort_by_key(|m| m.seq);
-    let has_older = stored.has_older || merged.len() > PAGE as usize;
-    let skip = merged.len().saturating_sub(PAGE as usize);
-    Ok(MessagePage { messages: merged.split_off(skip), has_older })
+    let mut page = if pending.is_empty() {
+        stored
+    } else {
+        let mut merged = merge(stored.messages, pending);
+        merged.sort_by_key(|m| m.seq);
+        let has_older = stored.has_older || merged.len() > PAGE as usize;
+        let skip = merged.len().saturating_sub(PAGE as usize);
+        MessagePage { messages: merged.split_off(skip), has_older }
+    };
+    store.attach_reactions(&mut page.messages).await?;
+    Ok(page)
 }
 
 /// Every version after `after` (new messages, edits, deletions), in

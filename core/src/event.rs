@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{MessageId, RoomId, Seq, UnixMillis, UserId};
+use crate::{
+    ids::{MessageId, RoomId, Seq, UnixMillis, UserId},
+    reaction::Reactions,
+};
 
 /// One version of a message: as posted, as edited, or its tombstone.
 /// Every version carries the full message, so applying versions in any order
@@ -38,6 +41,10 @@ pub struct MessageView {
     /// Its place in a conversation: what it answers, and its replies.
     #[serde(default, skip_serializing_if = "Threading::is_none")]
     pub threading: Threading,
+    /// Its reactions, on pages. A version sent live carries none: reactions
+    /// change on their own ([`RoomEvent::Reacted`]), and the page keeps them.
+    #[serde(default, skip_serializing_if = "Reactions::is_empty")]
+    pub reactions: Reactions,
 }
 
 impl MessageView {
@@ -217,6 +224,9 @@ pub enum RoomEvent {
     Resync(RoomId),
     /// A message's translation was stored (sent to readers of its language).
     Translated { room_id: RoomId, message_id: MessageId, translation: Translation },
+    /// A message's reactions changed: all of them, as of `reactions.seq`
+    /// (durable: stored first, and sent again to a socket that catches up).
+    Reacted { room_id: RoomId, message_id: MessageId, reactions: Reactions },
 }
 
 impl RoomEvent {
@@ -226,7 +236,8 @@ impl RoomEvent {
             Self::Typing { room_id, .. }
             | Self::Presence { room_id, .. }
             | Self::Resync(room_id)
-            | Self::Translated { room_id, .. } => *room_id,
+            | Self::Translated { room_id, .. }
+            | Self::Reacted { room_id, .. } => *room_id,
         }
     }
 }
@@ -236,8 +247,15 @@ impl RoomEvent {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
     /// Follow a room. With `after`, first receive every version newer than
-    /// it (what was missed); without, only what happens from now on.
-    Subscribe { room: RoomId, after: Option<Seq> },
+    /// it (what was missed); without, only what happens from now on. With
+    /// `reactions_after` (a reaction seq), also every message's reactions
+    /// changed after it.
+    Subscribe {
+        room: RoomId,
+        after: Option<Seq>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reactions_after: Option<Seq>,
+    },
     Unsubscribe { room: RoomId },
     /// The person is typing in the room (members only; sent at most every
     /// few seconds).
@@ -274,7 +292,7 @@ mod tests {
     #[test]
     fn frames_have_the_documented_shape() {
         let subscribe: ClientFrame = serde_json::from_str(r#"{"type":"subscribe","room":7,"after":41}"#).unwrap();
-        assert_eq!(subscribe, ClientFrame::Subscribe { room: RoomId(7), after: Some(Seq(41)) });
+        assert_eq!(subscribe, ClientFrame::Subscribe { room: RoomId(7), after: Some(Seq(41)), reactions_after: None });
         let frame = |frame: &ServerFrame| serde_json::to_string(frame).unwrap();
         assert_eq!(frame(&ServerFrame::Event(RoomEvent::Resync(RoomId(7)))), r#"{"event":{"resync":7}}"#);
         assert_eq!(frame(&ServerFrame::Denied(RoomId(7))), r#"{"denied":7}"#);

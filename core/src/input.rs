@@ -32,6 +32,10 @@ pub enum InputError {
     Gone,
     /// Too many in a short time (messages): wait this long.
     TooFast { retry_after_secs: u64 },
+    /// A reaction that is not one emoji.
+    NotAnEmoji,
+    /// Past how many there may be (different reactions on a message).
+    TooMany { max: u32 },
 }
 
 /// Counts characters as people do (Unicode scalar values), not bytes.

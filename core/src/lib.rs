@@ -6,7 +6,7 @@
 //! - [`ids`]: typed identifiers and the time helpers every layer shares.
 //! - [`input`]: the vocabulary of input errors, translated by the app.
 //! - [`event`]: what travels from the server to browsers over the socket.
-//! - [`room`], [`user`], [`message`]: validated inputs and shared views of each domain.
+//! - [`room`], [`user`], [`message`], [`reaction`]: validated inputs and shared views of each domain.
 //! - [`search`]: what a message search asks for and what it finds.
 //! - [`languages`]: the languages of messages, their detection (server), and
 //!   how each person wants them translated.
@@ -27,6 +27,7 @@ pub mod ids;
 pub mod input;
 pub mod languages;
 pub mod message;
+pub mod reaction;
 pub mod room;
 pub mod search;
 pub mod user;

@@ -44,6 +44,8 @@ pub enum Scope {
     Translate,
     /// Message searches by one person, or one address for visitors.
     Search,
+    /// Reactions added or taken back by one person (as many as posts).
+    React,
 }
 
 /// `burst` events at once, then one more every `period`.
@@ -69,6 +71,7 @@ impl Scope {
             Self::Avatar => quota(5, 60),
             Self::Translate => Quota { burst: 30, period: Duration::from_secs(2) },
             Self::Search => Quota { burst: 20, period: Duration::from_secs(1) },
+            Self::React => Self::Post.quota(),
         }
     }
 
@@ -86,6 +89,7 @@ impl Scope {
             Self::Avatar => "avatar",
             Self::Translate => "translate",
             Self::Search => "search",
+            Self::React => "react",
         }
     }
 }

@@ -209,6 +209,7 @@ pub fn draft(room: &Room, author: &User, body: &str) -> MessageView {
         lang: None,
         translation: None,
         threading: Default::default(),
+        reactions: Default::default(),
     }
 }
 

@@ -139,10 +139,23 @@ test.describe("chat", () => {
 
     const visitor = await browser.newContext({ javaScriptEnabled: jsEnabled(info) });
     const page = await visitor.newPage();
+    const wasm: string[] = [];
+    page.on("request", (request) => {
+      if (request.url().endsWith(".wasm")) wasm.push(request.url());
+    });
     await page.goto(`/r/${slug}`);
     await ready(page, info);
     await expect(messages(page).getByText("welcome, visitors")).toBeVisible();
     await expect(page.getByTestId("presence")).toHaveCount(0);
+    if (jsEnabled(info)) {
+      // The read-only island follows the room live, and a visitor loads its
+      // file, not the member's conversation (issue 15: the lightest page).
+      await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
+      await send(alice.page, "live for visitors too");
+      await expect(messages(page).getByText("live for visitors too")).toBeVisible();
+      expect(wasm.some((url) => url.includes("read_only_conversation"))).toBe(true);
+      expect(wasm.filter((url) => /split_conversation_loader/.test(url))).toEqual([]);
+    }
     await page.getByTestId("sign-in-to-post").getByRole("link", { name: "Sign in" }).click();
     await expect(page).toHaveURL(`/signin?next=/r/${slug}`);
     const hidden = await page.goto(`/r/${secret}`);

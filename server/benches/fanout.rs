@@ -83,7 +83,7 @@ async fn run(backend: Backend) {
         let mut request = format!("ws://{addr}/ws").into_client_request().unwrap();
         request.headers_mut().insert("origin", origin.parse().unwrap());
         let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("socket");
-        let subscribe = serde_json::to_string(&ClientFrame::Subscribe { room: room.id, after: None }).unwrap();
+        let subscribe = serde_json::to_string(&ClientFrame::Subscribe { room: room.id, after: None, reactions_after: None }).unwrap();
         ws.send(Message::text(subscribe)).await.unwrap();
         let (delivered, ready) = (delivered.clone(), ready_tx.clone());
         clients.push(tokio::spawn(async move {

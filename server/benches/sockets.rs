@@ -70,7 +70,7 @@ async fn open(origin: &str, port: u16, room: tchatche_core::ids::RoomId) -> Ws {
     let mut request = format!("ws://127.0.0.1:{port}/ws").into_client_request().unwrap();
     request.headers_mut().insert("origin", origin.parse().unwrap());
     let (mut ws, _) = tokio_tungstenite::connect_async(request).await.expect("socket");
-    let subscribe = serde_json::to_string(&ClientFrame::Subscribe { room, after: None }).unwrap();
+    let subscribe = serde_json::to_string(&ClientFrame::Subscribe { room, after: None, reactions_after: None }).unwrap();
     ws.send(Message::text(subscribe)).await.unwrap();
     loop {
         if let Some(Ok(Message::Text(text))) = ws.next().await {

@@ -243,6 +243,7 @@ async fn seed_room(store: &Store, slug: &str, count: u32, days: u32, thread_repl
             lang: None,
             translation: None,
             threading: Threading::default(),
+            reactions: Default::default(),
         }
     };
     let messages: Vec<MessageView> = (0..i64::from(count))

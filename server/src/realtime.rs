@@ -282,6 +282,8 @@ fn own(frames: Vec<ServerFrame>) -> Vec<Reply> {
 struct Followed {
     /// Highest message version sent for this room.
     sent: Seq,
+    /// Highest reaction seq sent for this room (where a catch-up resumes).
+    reactions_sent: Seq,
     member: bool,
     /// Messages go out without the words their authors keep off search
     /// engines (`access::conceals_from_search`).
@@ -428,7 +430,7 @@ impl Connection {
     async fn handle(&mut self, frame: ClientFrame) -> Vec<ServerFrame> {
         match frame {
             ClientFrame::Ping => vec![ServerFrame::Pong],
-            ClientFrame::Subscribe { room, after } => self.subscribe(room, after).await,
+            ClientFrame::Subscribe { room, after, reactions_after } => self.subscribe(room, after, reactions_after).await,
             ClientFrame::Unsubscribe { room } => {
                 self.unfollow(room).await;
                 Vec::new()
@@ -558,7 +560,7 @@ impl Connection {
         vec![ServerFrame::Subscribed { room, member, online: if member { online } else { Vec::new() } }]
     }
 
-    async fn subscribe(&mut self, room_id: RoomId, after: Option<Seq>) -> Vec<ServerFrame> {
+    async fn subscribe(&mut self, room_id: RoomId, after: Option<Seq>, reactions_after: Option<Seq>) -> Vec<ServerFrame> {
         if self.rooms.contains_key(&room_id) {
             self.unfollow(room_id).await;
         }
@@ -601,7 +603,8 @@ impl Connection {
         self.events.insert(room_id, stream.boxed());
         let sent = after.unwrap_or(room.last_seq);
         let conceal = conceals_from_search(&room, self.viewer.as_ref());
-        self.rooms.insert(room_id, Followed { sent, member, conceal, typing: Vec::new(), unsaved_read: None });
+        let reactions_sent = reactions_after.unwrap_or(room.reactions_seq);
+        self.rooms.insert(room_id, Followed { sent, reactions_sent, member, conceal, typing: Vec::new(), unsaved_read: None });
 
         let mut frames = Vec::new();
         let online = match (&self.viewer, member) {
@@ -609,6 +612,9 @@ impl Connection {
             _ => Vec::new(),
         };
         frames.push(ServerFrame::Subscribed { room: room_id, member, online });
+        if reactions_after.is_some() {
+            frames.extend(self.catch_up_reactions(room_id).await);
+        }
         if after.is_some() {
             frames.extend(self.catch_up(room_id).await);
         } else if let Ok(page) = chat::history(&self.state.store, &self.state.bus, room_id, None).await {
@@ -643,6 +649,34 @@ impl Connection {
         }
     }
 
+    /// Every message's reactions changed after what this socket sent.
+    async fn catch_up_reactions(&mut self, room: RoomId) -> Vec<ServerFrame> {
+        let Some(after) = self.rooms.get(&room).map(|f| f.reactions_sent) else { return Vec::new() };
+        match self.state.store.reactions_changed_after(room, after).await {
+            Ok((_, true)) => vec![ServerFrame::Reload(room)],
+            Ok((changed, false)) => {
+                if let (Some((_, last)), Some(followed)) = (changed.last(), self.rooms.get_mut(&room)) {
+                    followed.reactions_sent = followed.reactions_sent.max(last.seq);
+                }
+                changed
+                    .into_iter()
+                    .map(|(message_id, reactions)| ServerFrame::Event(RoomEvent::Reacted { room_id: room, message_id, reactions }))
+                    .collect()
+            }
+            Err(err) => {
+                tracing::error!(%err, "socket: reactions catch-up failed");
+                vec![ServerFrame::Reload(room)]
+            }
+        }
+    }
+
+    /// Both catch-ups, after events were lost on the way.
+    async fn resync(&mut self, room: RoomId) -> Vec<Reply> {
+        let mut frames = self.catch_up_reactions(room).await;
+        frames.extend(self.catch_up(room).await);
+        own(frames)
+    }
+
     async fn deliver(&mut self, room: RoomId, received: Received) -> Vec<Reply> {
         let Some(followed) = self.rooms.get_mut(&room) else { return Vec::new() };
         match received {
@@ -668,7 +702,14 @@ impl Connection {
                 RoomEvent::Presence { .. } => {
                     if followed.member { vec![Reply::Shared(shared)] } else { Vec::new() }
                 }
-                RoomEvent::Resync(_) => own(self.catch_up(room).await),
+                RoomEvent::Resync(_) => self.resync(room).await,
+                // Everyone who reads the room sees its reactions. (Sent even
+                // when older than the newest sent: seqs of different messages
+                // may cross on the way; the page keeps each message's newest.)
+                RoomEvent::Reacted { reactions, .. } => {
+                    followed.reactions_sent = followed.reactions_sent.max(reactions.seq);
+                    vec![Reply::Shared(shared)]
+                }
                 // Translations are for signed-in readers who take them (the
                 // page in the browser keeps those in its language).
                 RoomEvent::Translated { .. } => {
@@ -679,7 +720,7 @@ impl Connection {
             // Events were dropped for this slow socket: fill the hole from storage.
             Received::Lagged(missed) => {
                 tracing::debug!(missed, %room, "socket lagged; resynchronizing");
-                own(self.catch_up(room).await)
+                self.resync(room).await
             }
             Received::Closed => Vec::new(),
         }

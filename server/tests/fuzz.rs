@@ -47,6 +47,7 @@ const ENDPOINTS: &[(&str, &[&str])] = &[
     ("thread_page", &["slug", "id", "before", "reply"]),
     ("edit_message", &["room", "id", "body"]),
     ("delete_message", &["room", "id"]),
+    ("react_to_message", &["room", "id", "emoji", "on"]),
     ("my_rooms", &[]),
     ("join_room", &["slug"]),
     ("leave_room", &["slug"]),

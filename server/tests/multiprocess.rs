@@ -88,7 +88,7 @@ async fn two_servers_one_worker_killed_and_restarted() {
     // A visitor's socket on A, read all along (it answers pings).
     let total = 90;
     let mut socket = open_socket(&a, &a, None).await;
-    send_frame(&mut socket, &ClientFrame::Subscribe { room, after: Some(Seq(0)) }).await;
+    send_frame(&mut socket, &ClientFrame::Subscribe { room, after: Some(Seq(0)), reactions_after: None }).await;
     assert!(matches!(next_frame(&mut socket).await, ServerFrame::Subscribed { .. }));
     let reader = tokio::spawn(async move {
         let mut received = Vec::new();

@@ -78,6 +78,7 @@ async fn write_past(store: &Store, room: RoomId, author: &str, days_ago: &[i64])
                 lang: None,
                 translation: None,
                 threading: Default::default(),
+                reactions: Default::default(),
             }
         })
         .collect();

@@ -18,7 +18,7 @@ use tchatche_core::{
 const PASSWORD: &str = "correct horse battery staple";
 
 async fn subscribed(ws: &mut common::Ws, room: RoomId, after: Option<Seq>) -> (bool, Vec<String>) {
-    send_frame(ws, &ClientFrame::Subscribe { room, after }).await;
+    send_frame(ws, &ClientFrame::Subscribe { room, after, reactions_after: None }).await;
     match next_frame(ws).await {
         ServerFrame::Subscribed { room: r, member, online } if r == room => {
             (member, online.into_iter().map(|a| a.username).collect())
@@ -82,9 +82,9 @@ backend_tests! {
         let private = app.room_id(&app.create_room("Closed", "private").await).await;
         let mut visitor = open_socket(&app.url, &app.origin, None).await;
         assert_eq!(subscribed(&mut visitor, public, None).await, (false, vec![]));
-        send_frame(&mut visitor, &ClientFrame::Subscribe { room: private, after: None }).await;
+        send_frame(&mut visitor, &ClientFrame::Subscribe { room: private, after: None, reactions_after: None }).await;
         assert_eq!(next_frame(&mut visitor).await, ServerFrame::Denied(private));
-        send_frame(&mut visitor, &ClientFrame::Subscribe { room: RoomId(999_999), after: None }).await;
+        send_frame(&mut visitor, &ClientFrame::Subscribe { room: RoomId(999_999), after: None, reactions_after: None }).await;
         assert_eq!(next_frame(&mut visitor).await, ServerFrame::Denied(RoomId(999_999)));
 
         let mut alice = app.socket().await;

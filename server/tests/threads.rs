@@ -145,6 +145,11 @@ backend_tests! {
         let thin = posted(&app, &app.client, room, "Anyone here?", None).await;
         posted(&app, &bob, room, "Yes", Some(&thin.id.to_string())).await;
         settled(&app, room).await;
+        for (client, message, emoji) in [(&app.client, &root, "👍"), (&bob, &root, "👍"), (&bob, &root, "🎉"), (&app.client, &first, "🙏")] {
+            let form = [("room", room.0.to_string()), ("id", message.id.to_string()), ("emoji", emoji.to_owned()), ("on", "true".to_owned())];
+            let reacted = client.post(app.at("/api/react_to_message")).header("origin", &app.origin).header("accept", "application/json").form(&form).send().await.unwrap();
+            assert_eq!(reacted.status(), StatusCode::OK);
+        }
 
         let visitor = browser().0;
         let url = app.at(&format!("/r/{slug}/t/{root_id}"));
@@ -169,7 +174,11 @@ backend_tests! {
         assert_eq!(data["isPartOf"]["name"], "Open forum");
         assert_eq!(data["interactionStatistic"][0]["interactionType"], "https://schema.org/CommentAction");
         assert_eq!(data["interactionStatistic"][0]["userInteractionCount"], 3);
+        assert_eq!(data["interactionStatistic"][1]["interactionType"], "https://schema.org/LikeAction", "reactions");
+        assert_eq!(data["interactionStatistic"][1]["userInteractionCount"], 3);
         let comments = data["comment"].as_array().unwrap();
+        assert_eq!(comments[0]["interactionStatistic"][0]["userInteractionCount"], 1, "a reply's reactions");
+        assert!(comments[1].get("interactionStatistic").is_none(), "none without reactions");
         assert_eq!(comments.len(), 3);
         for (comment, reply) in comments.iter().zip([&first, &second, &third]) {
             assert_eq!(comment["@type"], "Comment");
@@ -277,7 +286,7 @@ backend_tests! {
 
         // Live: a signed-out socket gets the message without its words.
         let mut socket = open_socket(&app.url, &app.origin, None).await;
-        send_frame(&mut socket, &ClientFrame::Subscribe { room, after: None }).await;
+        send_frame(&mut socket, &ClientFrame::Subscribe { room, after: None, reactions_after: None }).await;
         assert!(matches!(next_frame(&mut socket).await, ServerFrame::Subscribed { member: false, .. }));
         posted(&app, &bob, room, "pelican, live", None).await;
         match next_frame(&mut socket).await {

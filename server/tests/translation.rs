@@ -141,7 +141,7 @@ backend_tests! {
         let app = app_with_engine(env, &apy, &[]).await;
         let (room, slug, pedro) = room_with_spanish_reader(&app, "always").await;
         let mut socket = pedro.socket(&app).await;
-        send_frame(&mut socket, &ClientFrame::Subscribe { room, after: None }).await;
+        send_frame(&mut socket, &ClientFrame::Subscribe { room, after: None, reactions_after: None }).await;
 
         let message = posted(&app, room, ENGLISH).await;
         assert_eq!(message.lang.as_deref(), Some("en"), "detected when posted");
@@ -158,7 +158,7 @@ backend_tests! {
 
         // A reconnecting socket catches up with what it missed, translated.
         let mut again = pedro.socket(&app).await;
-        send_frame(&mut again, &ClientFrame::Subscribe { room, after: Some(tchatche_core::ids::Seq(0)) }).await;
+        send_frame(&mut again, &ClientFrame::Subscribe { room, after: Some(tchatche_core::ids::Seq(0)), reactions_after: None }).await;
         let caught_up = tokio::time::timeout(TRANSLATED_WITHIN, async {
             loop {
                 if let ServerFrame::Event(RoomEvent::Message(missed)) = next_frame(&mut again).await

@@ -69,7 +69,7 @@ impl Person {
 }
 
 async fn subscribe(ws: &mut common::Ws, room: RoomId) -> bool {
-    send_frame(ws, &ClientFrame::Subscribe { room, after: None }).await;
+    send_frame(ws, &ClientFrame::Subscribe { room, after: None, reactions_after: None }).await;
     loop {
         match next_frame(ws).await {
             ServerFrame::Subscribed { room: r, member, .. } if r == room => return member,
@@ -323,7 +323,7 @@ backend_tests! {
             subscribe(&mut first, *room).await;
         }
         let one_too_many = rooms[server::realtime::MAX_ROOMS];
-        send_frame(&mut first, &ClientFrame::Subscribe { room: one_too_many, after: None }).await;
+        send_frame(&mut first, &ClientFrame::Subscribe { room: one_too_many, after: None, reactions_after: None }).await;
         loop {
             match next_frame(&mut first).await {
                 ServerFrame::Denied(room) if room == one_too_many => break,

@@ -79,6 +79,7 @@ pub async fn archive_page(slug: String, day: String, after: Option<i64>) -> Resu
     if keep_within_page_bytes(&mut messages) {
         has_more = true;
     }
+    store.attach_reactions(&mut messages).await?;
     tchatche_core::access::conceal_for(room, viewer.as_ref(), &mut messages);
     let (previous_day, next_day) = store.neighbour_days(room.id, day).await?;
 
@@ -86,7 +87,7 @@ pub async fn archive_page(slug: String, day: String, after: Option<i64>) -> Resu
     access::cache_for(room, viewer.as_ref(), freshness);
     // A continuation page (`?after=`) is reached from its day's first page;
     // a thin day (`IndexQuality`) is `noindex`, its links still followed.
-    let seo = if access::indexable(room) && after.is_none() && worth_indexing {
+    let seo = if room.is_indexable() && after.is_none() && worth_indexing {
         let url = format!("{}/r/{}/{day}", ssr::site_url(), room.slug);
         let headline = format!("{} · {day}", room.name);
         let owner = overview.owner_name.as_deref();

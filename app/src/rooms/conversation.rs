@@ -15,6 +15,7 @@ use tchatche_core::{
     ids::{MessageId, RoomId, Seq},
     languages::{Reading, TranslateMode},
     message::MessageBody,
+    reaction::Reactions,
     room::{MyRoom, Visibility},
 };
 
@@ -22,7 +23,7 @@ use super::{
     DeleteMessage, EditMessage, JoinRoom, LeaveRoom, PostMessage, RoomInfo, RoomPageData, delete_message, edit_message,
     live,
     live::{Connection, PendingPost, Socket, Timeline},
-    my_rooms, older_messages, post_message, room_page,
+    my_rooms, older_messages, post_message, reactions, room_page,
 };
 use crate::{
     auth::urlencode,
@@ -53,6 +54,7 @@ pub fn RoomPage() -> impl IntoView {
         refused: ServerAction::<EditMessage>::new().value().get_untracked().and_then(Result::err),
     });
     let post_refused = ServerAction::<PostMessage>::new().value().get_untracked().and_then(Result::err);
+    let reaction_refused = reactions::refusal();
     let data = Resource::new(move || (slug(), before(), translate()), |(slug, before, translate)| room_page(slug, before, translate));
     // Created here, outside the Suspense: a resource created while a
     // Suspense renders its children can keep the server's stream open forever.
@@ -76,9 +78,16 @@ pub fn RoomPage() -> impl IntoView {
                         } else {
                             ("grid gap-6 lg:grid-cols-[15rem_minmax(0,1fr)]", "-mt-3 lg:col-start-2")
                         };
-                        view! {
-                            <RoomHead room=room.clone() seo />
-                            <div class=grid>
+                        let header = view! { <RoomHeader room=header latest_day /> {reactions::refusal_alert(reaction_refused)} };
+                        let island = if viewer.is_none() {
+                            view! {
+                                <ReadOnlyConversation room=room.id slug=room.slug.clone() messages has_older latest thread=None reactions_seq=room.reactions_seq phrases=Phrases::for_reader()>
+                                    {header}
+                                </ReadOnlyConversation>
+                            }
+                                .into_any()
+                        } else {
+                            view! {
                                 <Conversation
                                     room=room.clone()
                                     messages
@@ -94,8 +103,15 @@ pub fn RoomPage() -> impl IntoView {
                                     thread=None
                                     phrases=Phrases::for_reader()
                                 >
-                                    <RoomHeader room=header latest_day />
+                                    {header}
                                 </Conversation>
+                            }
+                                .into_any()
+                        };
+                        view! {
+                            <RoomHead room=room.clone() seo />
+                            <div class=grid>
+                                {island}
                                 // Beside the island (it is `display: contents`,
                                 // so this is the grid's next cell): what a
                                 // person without a composer may do instead.
@@ -172,27 +188,105 @@ pub(super) fn Conversation(
     children: Children,
 ) -> impl IntoView {
     PhraseBook::provide(phrases);
+    MemberControls::provide(room.is_member);
     let signed_in = viewer.is_some();
     let has_rooms = !my_rooms.is_empty();
     let timeline = Timeline { thread: thread.as_ref().map(|t| t.root), ..Timeline::new(room.id, messages, has_older, viewer) };
-    if let Some(thread) = &thread {
-        timeline.heard.set_value(thread.room_version);
-    }
+    timeline.reactions_heard.set_value(room.reactions_seq);
     timeline.reading.set_value(reading);
     timeline.asked.update(|ids| ids.extend(asked));
     timeline.my_rooms.set(my_rooms);
     let other_rooms = Signal::derive(move || timeline.my_rooms.with(|rooms| rooms.iter().map(|r| r.id).collect()));
-    let socket = if latest { Some(live::connect(timeline, other_rooms)) } else { None };
-    provide_context(timeline);
+    let socket = follow(timeline, thread.as_ref(), latest, other_rooms);
     view! {
         {has_rooms.then(|| sidebar(room.id, signed_in))}
         <section aria-labelledby="room-title" class="flex min-w-0 flex-col">
             {children()}
             {live_status(room.is_member, socket.is_some())}
-            {message_list(room.clone(), latest, socket, editing)}
+            {message_list(room.slug.clone(), latest, socket, editing)}
             {typing_line()}
             {composer_id.map(|next_id| composer(room.id, next_id, socket, post_refused.clone(), thread.map(|t| (t.root, t.answering))))}
         </section>
+    }
+}
+
+/// The island of a signed-out reader of a public room (visitors, and the
+/// renderers of search engines): the messages, live on the latest page,
+/// and older ones when scrolling back; nothing to post, edit, translate or
+/// list. A lazy file of its own, sharing the message list with the
+/// member's island but none of the member's controls (see
+/// [`MemberControls`]), so such a reader loads the least code.
+#[island(lazy)]
+pub(super) fn ReadOnlyConversation(
+    room: RoomId,
+    slug: String,
+    /// Oldest first.
+    messages: Vec<MessageView>,
+    has_older: bool,
+    /// The latest page (live), not `?before=` (a stable archive).
+    latest: bool,
+    /// Set on a thread's page.
+    thread: Option<ThreadView>,
+    /// The room's reaction seq as the page was read.
+    reactions_seq: Seq,
+    /// Every word it shows, in the reader's language.
+    phrases: Phrases,
+    children: Children,
+) -> impl IntoView {
+    PhraseBook::provide(phrases);
+    let timeline = Timeline { thread: thread.as_ref().map(|t| t.root), ..Timeline::new(room, messages, has_older, None) };
+    timeline.reactions_heard.set_value(reactions_seq);
+    let socket = follow(timeline, thread.as_ref(), latest, Signal::stored(Vec::new()));
+    view! {
+        <section aria-labelledby="room-title" class="flex min-w-0 flex-col">
+            {children()}
+            {live_status(false, socket.is_some())}
+            {message_list(slug, latest, socket, None)}
+        </section>
+    }
+}
+
+/// Shares the timeline with the island's parts and, on the latest page,
+/// opens its socket (subscribed to `other_rooms` too, for their counts).
+fn follow(timeline: Timeline, thread: Option<&ThreadView>, latest: bool, other_rooms: Signal<Vec<RoomId>>) -> Option<Socket> {
+    if let Some(thread) = thread {
+        timeline.heard.set_value(thread.room_version);
+    }
+    provide_context(timeline);
+    latest.then(|| live::connect(timeline, other_rooms))
+}
+
+/// What the member's island adds to the message list both islands share:
+/// the messages this tab is sending, and on each message its edit form and
+/// actions (reply, edit, delete, ask for a translation). Function pointers,
+/// provided as context by the member's island only: the read-only island
+/// provides none, so the bundle splitter leaves their code (and the server
+/// functions it calls) out of that island's file.
+#[derive(Clone, Copy)]
+struct MemberControls {
+    /// A member of the room (others who are signed in read its reactions).
+    may_react: bool,
+    pending_rows: fn() -> AnyView,
+    edit_form: fn(RoomId, MessageId, String, RwSignal<bool>, Option<AppError>) -> AnyView,
+    actions: fn(RoomId, MessageId, RwSignal<bool>, bool, String) -> AnyView,
+    ask_translation: fn(Timeline, RoomId, MessageId, bool) -> AnyView,
+    reactions: fn(RoomId, MessageId, Reactions, String) -> AnyView,
+}
+
+impl MemberControls {
+    fn provide(may_react: bool) {
+        provide_context(Self {
+            may_react,
+            pending_rows: || {
+                let timeline = expect_context::<Timeline>();
+                view! { <For each=move || timeline.pending.get() key=|pending| (pending.id, pending.failed.is_some()) children=pending_row /> }
+                    .into_any()
+            },
+            edit_form: |room, id, body, open, refused| edit_form(room, id, body, open, refused).into_any(),
+            actions: |room, id, open, own, reply_href| message_actions(room, id, open, own, reply_href).into_any(),
+            ask_translation: |timeline, room, id, asked| ask_translation(timeline, room, id, asked).into_any(),
+            reactions: reactions::reaction_controls,
+        });
     }
 }
 
@@ -379,18 +473,19 @@ pub(super) fn rows(messages: &std::collections::BTreeMap<tchatche_core::ids::Seq
         .collect()
 }
 
-fn message_list(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: Option<OpenEdit>) -> impl IntoView {
+fn message_list(slug: String, latest: bool, socket: Option<Socket>, editing: Option<OpenEdit>) -> impl IntoView {
     let say = PhraseBook::expect();
     let timeline = expect_context::<Timeline>();
+    let controls = use_context::<MemberControls>();
     let list = NodeRef::<html::Div>::new();
     let older = NodeRef::<html::A>::new();
     let loading = RwSignal::new(false);
-    let slug = StoredValue::new(room.slug.clone());
     // The page's own address: the room's, or the thread's.
     let base = StoredValue::new(match timeline.thread {
-        Some(root) => format!("/r/{}/t/{root}", room.slug),
-        None => format!("/r/{}", room.slug),
+        Some(root) => format!("/r/{slug}/t/{root}"),
+        None => format!("/r/{slug}"),
     });
+    let slug = StoredValue::new(slug);
     let older_href =
         move || timeline.oldest_seq().map(|seq| format!("{}?before={}", base.get_value(), seq.0)).unwrap_or_default();
 
@@ -495,17 +590,13 @@ fn message_list(room: RoomInfo, latest: bool, socket: Option<Socket>, editing: O
                 <ol class="flex flex-col">
                     <For
                         each=move || timeline.messages.with(rows)
-                        key=|row| (row.message.id, row.message.version, row.first_of_group, row.message.translation.is_some())
+                        key=|row| (row.message.id, row.message.version, row.first_of_group, row.message.translation.is_some(), row.message.reactions.seq)
                         children=move |row| {
                             let editing = editing.clone().filter(|edit| edit.id == row.message.id);
                             view! { <MessageRow row viewer=viewer.clone() editing slug=slug.get_value() /> }
                         }
                     />
-                    <For
-                        each=move || timeline.pending.get()
-                        key=|pending| (pending.id, pending.failed.is_some())
-                        children=pending_row
-                    />
+                    {controls.map(|controls| (controls.pending_rows)())}
                 </ol>
             </div>
             <span id="latest"></span>
@@ -533,6 +624,7 @@ pub(super) fn MessageRow(
     slug: String,
 ) -> impl IntoView {
     let say = PhraseBook::expect();
+    let controls = use_context::<MemberControls>();
     let message = row.message;
     let own = message.author.as_ref().map(|a| &a.username) == viewer.as_ref() && viewer.is_some();
     let mentioned = viewer.as_ref().is_some_and(|me| message.mentions.iter().any(|m| m.eq_ignore_ascii_case(me)));
@@ -609,8 +701,8 @@ pub(super) fn MessageRow(
                     view! { <p class="text-sm italic text-slate-500 dark:text-slate-400" data-testid="concealed">{say.get(Phrase::MessageConcealed)}</p> }.into_any()
                 } else {
                     (move || {
-                        if editing() {
-                            edit_form(message.room_id, message.id, body.clone(), open, refused.clone()).into_any()
+                        if let Some(controls) = controls.filter(|_| editing()) {
+                            (controls.edit_form)(message.room_id, message.id, body.clone(), open, refused.clone())
                         } else if let Some(translation) = translation.clone() {
                             // Machine-translated, the original a click away (no JavaScript needed).
                             view! {
@@ -630,14 +722,18 @@ pub(super) fn MessageRow(
                 {(message.edited_at.is_some() && !message.deleted).then(|| view! {
                     <span class="text-xs text-slate-500 dark:text-slate-400" data-testid="edited">{say.get(Phrase::MessageEdited)}</span>
                 })}
+                {(!message.deleted).then(|| match (controls.filter(|c| c.may_react), viewer.clone()) {
+                    (Some(controls), Some(me)) => (controls.reactions)(message.room_id, message.id, message.reactions.clone(), me),
+                    _ => reactions::reaction_list(&message.reactions).into_any(),
+                })}
                 {replies.map(|summary| view! {
                     <a href=thread_path.clone() data-testid="thread-link" class="text-xs font-medium text-indigo-700 underline dark:text-indigo-300">
                         {say.count(Counted::ThreadReplies, summary.count.into())}
                         {summary.last_reply_at.map(|at| view! { " · " <LocalTime at /> })}
                     </a>
                 })}
-                {reply_href.filter(|_| !message.deleted).map(|reply| message_actions(message.room_id, message.id, open, own, reply))}
-                {ask.map(|timeline| ask_translation(timeline, message.room_id, message.id, asked))}
+                {reply_href.filter(|_| !message.deleted).zip(controls).map(|(reply, controls)| (controls.actions)(message.room_id, message.id, open, own, reply))}
+                {ask.zip(controls).map(|(timeline, controls)| (controls.ask_translation)(timeline, message.room_id, message.id, asked))}
             </div>
         </li>
     }

@@ -9,6 +9,7 @@ use tchatche_core::{
     event::{Author, MessageView, RoomEvent, ServerFrame, ThreadSummary, Translation},
     ids::{MessageId, RoomId, Seq},
     languages::{Reading, TranslateMode},
+    reaction::Reactions,
     room::MyRoom,
 };
 
@@ -56,6 +57,8 @@ pub struct Timeline {
     /// Messages an "ask" reader asked to translate: their translations are
     /// shown when they come.
     pub asked: RwSignal<Vec<MessageId>>,
+    /// The newest reaction seq this tab has heard of (to resume after).
+    pub reactions_heard: StoredValue<Seq>,
 }
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -75,6 +78,7 @@ impl Timeline {
             viewer: StoredValue::new(viewer),
             reading: StoredValue::new(None),
             asked: RwSignal::new(Vec::new()),
+            reactions_heard: StoredValue::new(Seq::default()),
         }
     }
 
@@ -123,6 +127,11 @@ impl Timeline {
                     let counted = shown.and_then(|shown| shown.threading.replies);
                     let mut message = message;
                     message.threading.replies = message.threading.replies.or(counted);
+                    // Versions carry no reactions: those shown stay (a
+                    // deleted message shows none).
+                    if let Some(shown) = shown.filter(|_| !message.deleted && message.reactions.is_empty()) {
+                        message.reactions = shown.reactions.clone();
+                    }
                     messages.insert(message.seq, message);
                 }
             }
@@ -157,6 +166,16 @@ impl Timeline {
             let shown = messages.values_mut().find(|m| m.id == id && m.version == translation.version);
             if let Some(message) = shown.filter(|message| reading.needs(message)) {
                 message.translation = Some(translation);
+            }
+        });
+    }
+
+    /// Shows a message's reactions, unless those shown are as new.
+    pub fn reacted(&self, id: MessageId, reactions: Reactions) {
+        self.reactions_heard.update_value(|heard| *heard = (*heard).max(reactions.seq));
+        self.messages.update(|messages| {
+            if let Some(message) = messages.values_mut().find(|m| m.id == id && m.reactions.seq < reactions.seq) {
+                message.reactions = reactions;
             }
         });
     }
@@ -210,6 +229,9 @@ impl Timeline {
             ServerFrame::Event(RoomEvent::Presence { room_id, online }) if room_id == self.room => self.online.set(online),
             ServerFrame::Event(RoomEvent::Translated { room_id, message_id, translation }) if room_id == self.room => {
                 self.translated(message_id, translation);
+            }
+            ServerFrame::Event(RoomEvent::Reacted { room_id, message_id, reactions }) if room_id == self.room => {
+                self.reacted(message_id, reactions);
             }
             _ => {}
         }
@@ -383,10 +405,11 @@ mod client {
             // Resume after the newest version this tab has: the server sends
             // everything newer first, then live events.
             let after = self.timeline.newest_version();
-            self.send(&ClientFrame::Subscribe { room: self.timeline.room, after: Some(after) });
+            let reactions_after = self.timeline.reactions_heard.get_value();
+            self.send(&ClientFrame::Subscribe { room: self.timeline.room, after: Some(after), reactions_after: Some(reactions_after) });
             for room in self.other_rooms.get_untracked() {
                 if room != self.timeline.room {
-                    self.send(&ClientFrame::Subscribe { room, after: None });
+                    self.send(&ClientFrame::Subscribe { room, after: None, reactions_after: None });
                 }
             }
         }
@@ -491,6 +514,7 @@ mod tests {
             lang: Some("en".into()),
             translation: None,
             threading: Default::default(),
+            reactions: Default::default(),
         }
     }
 
@@ -569,6 +593,30 @@ mod tests {
             assert_eq!(shown, [1, 5]);
             thread.apply(message(6, 6));
             assert_eq!(thread.newest_version(), Seq(6), "resumes after what it heard, shown or not");
+        });
+    }
+
+    /// Reactions land on their message only when newer than those shown
+    /// (states of one message can cross on the way), and stay through its
+    /// later versions, which carry none; its tombstone shows none.
+    #[test]
+    fn reactions_keep_the_newest_and_outlive_edits() {
+        use tchatche_core::reaction::{ReactionCount, Reactions};
+        Owner::new().with(|| {
+            let timeline = Timeline::new(RoomId(1), vec![message(1, 1)], false, None);
+            let id = message(1, 1).id;
+            let state = |seq, count| Reactions { seq: Seq(seq), counts: vec![ReactionCount { emoji: "👍".into(), count, by: Vec::new() }] };
+            let shown = || timeline.messages.with_untracked(|m| m[&Seq(1)].reactions.clone());
+            timeline.reacted(id, state(3, 2));
+            timeline.reacted(id, state(2, 1));
+            assert_eq!(shown(), state(3, 2), "an older state arriving late changes nothing");
+            assert_eq!(timeline.reactions_heard.get_value(), Seq(3), "where a reconnect resumes");
+            timeline.apply(message(1, 4));
+            assert_eq!(shown(), state(3, 2), "an edit keeps them");
+            let mut deleted = message(1, 5);
+            deleted.deleted = true;
+            timeline.apply(deleted);
+            assert!(shown().is_empty(), "a tombstone shows none");
         });
     }
 

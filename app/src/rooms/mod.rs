@@ -9,6 +9,7 @@ mod conversation;
 mod forms;
 mod live;
 mod manage;
+mod reactions;
 mod thread;
 mod translation;
 
@@ -44,6 +45,9 @@ pub struct RoomInfo {
     pub member_count: i64,
     pub is_owner: bool,
     pub is_member: bool,
+    /// The room's reaction seq as the page was read (live reactions resume
+    /// after it).
+    pub reactions_seq: tchatche_core::ids::Seq,
 }
 
 /// Everything the conversation page renders on the server.
@@ -183,12 +187,8 @@ pub(crate) mod access {
             member_count: overview.member_count,
             is_owner: viewer.is_some_and(|v| room.owner_id == Some(v.id)),
             is_member: member,
+            reactions_seq: room.reactions_seq,
         }
-    }
-
-    /// Whether search engines may index the room's pages.
-    pub fn indexable(room: &Room) -> bool {
-        room.visibility == Visibility::Public && room.indexable
     }
 
     /// How long a room's page stays true.
@@ -232,6 +232,22 @@ pub(crate) mod access {
         !prefetch && matches!(header("sec-fetch-site"), Some("same-origin" | "none")) && header("sec-fetch-dest") == Some("document")
     }
 
+    /// The page of room `slug` a form was sent from (path and query, from
+    /// the Referer), if it was one of this site: where a plain form post
+    /// lands back. Nothing else, so no one is sent elsewhere.
+    pub fn referring_page(slug: &str) -> Option<String> {
+        let parts = use_context::<http::request::Parts>()?;
+        let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let referer: http::Uri = header(http::header::REFERER)?.parse().ok()?;
+        if referer.authority().map(|a| a.as_str()) != header(http::header::HOST) {
+            return None;
+        }
+        let room = format!("/r/{slug}");
+        let path = referer.path();
+        (path == room || path.strip_prefix(&room).is_some_and(|rest| rest.starts_with('/')))
+            .then(|| referer.path_and_query().map_or(path, |p| p.as_str()).to_owned())
+    }
+
     /// After a plain form post (no JavaScript), where to land.
     pub fn redirect_html(path: &str) {
         if crate::error::is_html_form_post() {
@@ -267,7 +283,7 @@ pub async fn room_page(slug: String, before: Option<i64>, translate: Option<Stri
     // stable, indexable form.
     let seo = match before {
         // Search engines read originals: a page that may show translations is not theirs.
-        None if access::indexable(room) && reading.is_none() => {
+        None if room.is_indexable() && reading.is_none() => {
             let url = format!("{}/r/{}", crate::seo::ssr::site_url(), room.slug);
             let json_ld =
                 crate::seo::ssr::discussion(room, overview.owner_name.as_deref(), &room.name, &url, &page.messages);

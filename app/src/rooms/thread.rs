@@ -18,7 +18,7 @@ use tchatche_core::{
 
 use super::{
     PostMessage, RoomInfo,
-    conversation::{Conversation, ThreadView, composer_alternative},
+    conversation::{Conversation, ReadOnlyConversation, ThreadView, composer_alternative},
     my_rooms,
 };
 use crate::{
@@ -85,6 +85,7 @@ pub async fn thread_page(slug: String, id: String, before: Option<i64>, reply: O
     }
     let before = before.map(Seq);
     let mut page = chat::thread_history(&state.store, &state.bus, room.id, root.id, before).await?;
+    state.store.attach_reactions(std::slice::from_mut(&mut root)).await?;
     let reading = translation::ssr::reading_of(viewer.as_ref(), room);
     if let Some(reading) = &reading {
         state.store.attach_translations(std::slice::from_mut(&mut root), reading, None).await?;
@@ -107,7 +108,7 @@ pub async fn thread_page(slug: String, id: String, before: Option<i64>, reply: O
     // kept off search engines.
     let worth_indexing = thread.as_ref().is_some_and(|thread| thread.indexable) && !root.is_concealed();
     // Search engines read originals, the first page, and threads worth it.
-    let seo = if access::indexable(room) && reading.is_none() && before.is_none() && reply.is_none() && worth_indexing {
+    let seo = if room.is_indexable() && reading.is_none() && before.is_none() && reply.is_none() && worth_indexing {
         let room_url = format!("{}/r/{}", ssr::site_url(), room.slug);
         let url = format!("{room_url}/t/{}", root.id);
         let replies = thread.as_ref().map_or(0, |thread| thread.replies);
@@ -157,6 +158,7 @@ pub fn ThreadPage() -> impl IntoView {
     );
     // A reply refused without JavaScript comes back with the server's reason.
     let post_refused = ServerAction::<PostMessage>::new().value().get_untracked().and_then(Result::err);
+    let reaction_refused = super::reactions::refusal();
     let sidebar = Resource::new(|| (), |_| my_rooms());
     view! {
         <Suspense fallback=move || view! { <p class="text-slate-500">{tu_string!(i18n, room_loading)}</p> }>
@@ -192,10 +194,17 @@ pub fn ThreadPage() -> impl IntoView {
                                 <h1 id="room-title" class="mt-1 text-xl font-bold tracking-tight" dir="auto">{headline}</h1>
                                 <p class="mt-1 text-xs text-slate-500 dark:text-slate-400">{tu_string!(i18n, thread_explained)}</p>
                             </header>
+                            {super::reactions::refusal_alert(reaction_refused)}
                         };
-                        view! {
-                            <PageHead title description seo />
-                            <div class=grid>
+                        let island = if viewer.is_none() {
+                            view! {
+                                <ReadOnlyConversation room=room.id slug=room.slug.clone() messages has_older latest thread=Some(thread) reactions_seq=room.reactions_seq phrases=Phrases::for_reader()>
+                                    {back}
+                                </ReadOnlyConversation>
+                            }
+                                .into_any()
+                        } else {
+                            view! {
                                 <Conversation
                                     room
                                     messages
@@ -213,6 +222,13 @@ pub fn ThreadPage() -> impl IntoView {
                                 >
                                     {back}
                                 </Conversation>
+                            }
+                                .into_any()
+                        };
+                        view! {
+                            <PageHead title description seo />
+                            <div class=grid>
+                                {island}
                                 {prompt.map(|prompt| view! { <div class=beside>{prompt}</div> })}
                             </div>
                         }

@@ -7,6 +7,7 @@
 
 mod access;
 mod messages;
+mod reactions;
 mod rooms;
 mod search;
 mod sessions;
