@@ -151,6 +151,8 @@ test.describe("chat", () => {
       // The read-only island follows the room live, and a visitor loads its
       // file, not the member's conversation (issue 15: the lightest page).
       await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
+      await alice.page.goto(`/r/${slug}`);
+      await ready(alice.page, info);
       await send(alice.page, "live for visitors too");
       await expect(messages(page).getByText("live for visitors too")).toBeVisible();
       expect(wasm.some((url) => url.includes("read_only_conversation"))).toBe(true);

@@ -125,6 +125,8 @@ backend_tests! {
         let response = post(app.at(&format!("/r/{slug}?before=9"))).await.unwrap();
         assert_eq!(response.status(), StatusCode::FOUND);
         assert_eq!(response.headers()["location"], format!("/r/{slug}?before=9#m-{}", message.id).as_str());
+        let response = post(app.at(&format!("/r/{slug}?__err=x&edit=y&before=9"))).await.unwrap();
+        assert_eq!(response.headers()["location"], format!("/r/{slug}?before=9#m-{}", message.id).as_str(), "a passing error is not kept");
         let response = post("https://elsewhere.example/r/x".to_owned()).await.unwrap();
         assert_eq!(response.headers()["location"], format!("/r/{slug}#m-{}", message.id).as_str(), "not to another site");
         let page = fetch_page(&app.client, &app.at(&format!("/r/{slug}"))).await;

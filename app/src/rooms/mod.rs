@@ -232,9 +232,10 @@ pub(crate) mod access {
         !prefetch && matches!(header("sec-fetch-site"), Some("same-origin" | "none")) && header("sec-fetch-dest") == Some("document")
     }
 
-    /// The page of room `slug` a form was sent from (path and query, from
-    /// the Referer), if it was one of this site: where a plain form post
-    /// lands back. Nothing else, so no one is sent elsewhere.
+    /// The page of room `slug` a form was sent from (from the Referer), if
+    /// it was one of this site: where a plain form post lands back. Nothing
+    /// else, so no one is sent elsewhere; of its query only `before` (an
+    /// older page) is kept, not what was passing (an error, an open form).
     pub fn referring_page(slug: &str) -> Option<String> {
         let parts = use_context::<http::request::Parts>()?;
         let header = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
@@ -244,8 +245,14 @@ pub(crate) mod access {
         }
         let room = format!("/r/{slug}");
         let path = referer.path();
-        (path == room || path.strip_prefix(&room).is_some_and(|rest| rest.starts_with('/')))
-            .then(|| referer.path_and_query().map_or(path, |p| p.as_str()).to_owned())
+        if !(path == room || path.strip_prefix(&room).is_some_and(|rest| rest.starts_with('/'))) {
+            return None;
+        }
+        let before = referer.query().into_iter().flat_map(|q| q.split('&')).find(|pair| pair.starts_with("before="));
+        Some(match before {
+            Some(before) => format!("{path}?{before}"),
+            None => path.to_owned(),
+        })
     }
 
     /// After a plain form post (no JavaScript), where to land.
