@@ -104,7 +104,7 @@ phrase_tables! {
         InputNotAnEmoji => input_not_an_emoji,
         ReactionsLabel => reactions_label,
         ReactionAdd => reaction_add,
-        ReactionOther => reaction_other,
+        ReactionAny => reaction_any,
         ReactionSubmit => reaction_submit,
         ThemeLabel => theme_label,
         ThemeSystem => theme_system,
@@ -123,7 +123,7 @@ phrase_tables! {
         InputTooShort => input_too_short,
         InputTooLong => input_too_long,
         InputTooFast => input_too_fast,
-        InputTooMany => input_too_many,
+        InputTooMany => input_too_many_kinds,
     }
 }
 

@@ -154,7 +154,7 @@ pub(super) fn reaction_controls(room: RoomId, id: MessageId, reactions: Reaction
                     {quick}
                     {toggle_form(room, id, String::new(), true, refused, Some(other), move || {
                         view! {
-                            <label for=any_id.clone() class="sr-only">{say.get(Phrase::ReactionOther)}</label>
+                            <label for=any_id.clone() class="sr-only">{say.get(Phrase::ReactionAny)}</label>
                             <input
                                 id=any_id.clone()
                                 node_ref=other
@@ -162,7 +162,7 @@ pub(super) fn reaction_controls(room: RoomId, id: MessageId, reactions: Reaction
                                 required
                                 maxlength="32"
                                 size="4"
-                                placeholder=say.get(Phrase::ReactionOther)
+                                placeholder=say.get(Phrase::ReactionAny)
                                 class="w-28 rounded-md border border-slate-300 bg-white px-2 py-0.5 dark:border-slate-700 dark:bg-slate-900"
                             />
                             <button type="submit" class="rounded-md border border-slate-300 px-2 py-0.5 dark:border-slate-700">
