@@ -82,6 +82,9 @@ fn AccountNav() -> impl IntoView {
                 match viewer.await {
                     Ok(Some(viewer)) => {
                         view! {
+                            <A href="/messages" attr:class=NAV_LINK attr:data-testid="messages-link">
+                                {t!(i18n, nav_messages)}
+                            </A>
                             <A href="/settings" attr:class=format!("{NAV_LINK} flex items-center gap-2") attr:data-testid="account-link">
                                 <img src=viewer.avatar_url alt="" width="24" height="24" class="h-6 w-6 rounded-full bg-slate-200" />
                                 <bdi class="max-w-32 truncate">{viewer.display_name}</bdi>

@@ -11,6 +11,7 @@
 //!   by cookie on the server (no flash) and switchable with or without JS.
 //! - `auth`: accounts and sessions: sign-up, sign-in, sign-out.
 //! - `rooms`: rooms, invitations and the conversation page (live).
+//! - `direct`: direct conversations (`/messages`) and the block list.
 //! - `settings`: the settings page.
 //! - `pages`: the other pages.
 //! - `seo`: what pages tell search engines (noindex, canonical, JSON-LD).
@@ -33,6 +34,7 @@ include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 pub mod auth;
 pub mod codec;
 pub mod components;
+pub mod direct;
 pub mod error;
 pub mod language;
 pub mod layout;
@@ -114,6 +116,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/invite/:token") view=rooms::InvitePage ssr=SsrMode::Async />
                         <Route path=path!("/u/:username") view=pages::ProfilePage ssr=SsrMode::Async />
                         <Route path=path!("/search") view=pages::SearchPage ssr=SsrMode::Async />
+                        <Route path=path!("/messages") view=direct::DirectMessagesPage ssr=SsrMode::Async />
                     </Routes>
                 </Layout>
             </Router>

@@ -60,6 +60,8 @@ phrase_tables! {
         RoomListLabel => room_list_label,
         RoomListTitle => room_list_title,
         RoomNewShort => room_new_short,
+        DirectListTitle => direct_title,
+        DirectNewShort => direct_new_short,
         ConnectionLive => connection_live,
         ConnectionConnecting => connection_connecting,
         RoomOlder => room_older,
@@ -102,6 +104,8 @@ phrase_tables! {
         InputAccountDisabled => input_account_disabled,
         InputGone => input_gone,
         InputNotAnEmoji => input_not_an_emoji,
+        InputNoSuchPerson => input_no_such_person,
+        InputUnreachable => input_unreachable,
         ReactionsLabel => reactions_label,
         ReactionAdd => reaction_add,
         ReactionAny => reaction_any,
@@ -124,6 +128,7 @@ phrase_tables! {
         InputTooLong => input_too_long,
         InputTooFast => input_too_fast,
         InputTooMany => input_too_many_kinds,
+        InputTooManyPeople => input_too_many_people,
     }
 }
 
@@ -168,6 +173,9 @@ impl Text {
             InputError::TooFast { retry_after_secs } => Self::Counted(Counted::InputTooFast, retry_after_secs),
             InputError::NotAnEmoji => Self::Plain(Phrase::InputNotAnEmoji),
             InputError::TooMany { max } => Self::Counted(Counted::InputTooMany, max.into()),
+            InputError::NoSuchPerson => Self::Plain(Phrase::InputNoSuchPerson),
+            InputError::Unreachable => Self::Plain(Phrase::InputUnreachable),
+            InputError::TooManyPeople { max } => Self::Counted(Counted::InputTooManyPeople, max.into()),
         }
     }
 

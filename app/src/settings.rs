@@ -396,6 +396,10 @@ fn SettingsSections(viewer: Viewer) -> impl IntoView {
                 </ActionForm>
             </Section>
 
+            <Section title=move || t_string!(i18n, settings_blocked) id="settings-blocked">
+                <crate::direct::BlockedPeople />
+            </Section>
+
             <Section title=move || t_string!(i18n, settings_delete) id="settings-delete">
                 <p class="mb-3 text-sm text-slate-600 dark:text-slate-400">{t!(i18n, settings_delete_explained)}</p>
                 <ActionForm action=delete_action attr:class="flex flex-col gap-3" attr:novalidate="">

@@ -44,12 +44,20 @@ impl RoomAccess {
 }
 
 /// The rule: members may read and post; anyone may read a public room;
-/// nobody else learns that a private room exists.
+/// nobody else learns that a private room exists. In a direct conversation,
+/// a member with a block between them and another member (either way) may
+/// read it but not write.
 pub async fn room_access(store: &Store, room: &Room, viewer: Option<&User>) -> Result<RoomAccess> {
-    let member = match reading_account(viewer) {
+    let account = reading_account(viewer);
+    let member = match account {
         Some(account) => store.is_member(room.id, account).await?,
         None => false,
     };
+    if let (true, true, Some(account)) = (member, room.is_direct(), account)
+        && store.blocked_in_room(room.id, account).await?
+    {
+        return Ok(RoomAccess::Read);
+    }
     Ok(match (member, room.visibility) {
         (true, _) => RoomAccess::Member,
         (false, Visibility::Public) => RoomAccess::Read,

@@ -36,6 +36,13 @@ pub enum InputError {
     NotAnEmoji,
     /// Past how many there may be (different reactions on a message).
     TooMany { max: u32 },
+    /// No account has this username (or it was disabled).
+    NoSuchPerson,
+    /// A direct conversation with someone the person shares no room with,
+    /// or with a block between them (one answer for both).
+    Unreachable,
+    /// More people than a direct conversation holds besides its starter.
+    TooManyPeople { max: u32 },
 }
 
 /// Counts characters as people do (Unicode scalar values), not bytes.

@@ -7,6 +7,7 @@
 //! - [`input`]: the vocabulary of input errors, translated by the app.
 //! - [`event`]: what travels from the server to browsers over the socket.
 //! - [`room`], [`user`], [`message`], [`reaction`]: validated inputs and shared views of each domain.
+//! - [`direct`]: direct conversations: whom they are with, who may start one.
 //! - [`search`]: what a message search asks for and what it finds.
 //! - [`languages`]: the languages of messages, their detection (server), and
 //!   how each person wants them translated.
@@ -22,6 +23,7 @@
 //! - `password` (server): argon2id hashing; `limits` (server): rate limits.
 //! - `process` (server): logging and signal handling of every binary.
 
+pub mod direct;
 pub mod event;
 pub mod ids;
 pub mod input;

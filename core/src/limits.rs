@@ -46,6 +46,9 @@ pub enum Scope {
     Search,
     /// Reactions added or taken back by one person (as many as posts).
     React,
+    /// Direct conversations started, and blocks made or lifted, by one
+    /// person: each looks people up, which a script could use to probe.
+    Direct,
 }
 
 /// `burst` events at once, then one more every `period`.
@@ -72,6 +75,7 @@ impl Scope {
             Self::Translate => Quota { burst: 30, period: Duration::from_secs(2) },
             Self::Search => Quota { burst: 20, period: Duration::from_secs(1) },
             Self::React => Self::Post.quota(),
+            Self::Direct => quota(20, 30),
         }
     }
 
@@ -90,6 +94,7 @@ impl Scope {
             Self::Translate => "translate",
             Self::Search => "search",
             Self::React => "react",
+            Self::Direct => "direct",
         }
     }
 }

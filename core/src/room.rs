@@ -152,6 +152,8 @@ pub struct MyRoom {
     pub slug: String,
     pub name: String,
     pub read_seq: Seq,
+    /// A direct conversation (named after its people), not a room.
+    pub direct: bool,
     /// Messages by others after the read position.
     pub unread: i64,
     /// Of those, the ones mentioning this person.

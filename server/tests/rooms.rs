@@ -278,11 +278,7 @@ backend_tests! {
         for body in ["one", "two", "hey @bob look"] {
             message(app.post(room, body).await).await;
         }
-        // Stored by the worker before counting (counts read storage).
-        for _ in 0..100 {
-            if app.env.bus.pending_messages(room).await.unwrap().is_empty() { break }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        app.until_stored(room).await;
         let rooms: Vec<tchatche_core::room::MyRoom> = read_as(&bob, &app.at("/api/my_rooms"), &[]).await.json().await.unwrap();
         let news = rooms.iter().find(|r| r.slug == slug).unwrap();
         assert_eq!((news.unread, news.mentions), (3, 1));

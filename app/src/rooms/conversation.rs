@@ -70,7 +70,7 @@ pub fn RoomPage() -> impl IntoView {
                             data;
                         let path = format!("/r/{}", room.slug);
                         let instead_of_composer =
-                            composer_alternative(viewer.is_some(), room.is_member, next_message_id.is_some(), &room.slug, &path);
+                            composer_alternative(viewer.is_some(), &room, next_message_id.is_some(), &path);
                         let header = room.clone();
                         // Someone with no rooms gets no empty "Your rooms" column.
                         let (grid, beside) = if my_rooms.is_empty() {
@@ -127,15 +127,29 @@ pub fn RoomPage() -> impl IntoView {
 }
 
 /// What a person without a composer on a room's or thread's page (at
-/// `path`) may do instead: go to the latest page, join, or sign in. `None`
-/// where the page has a composer.
-pub(super) fn composer_alternative(signed_in: bool, is_member: bool, has_composer: bool, slug: &str, path: &str) -> Option<AnyView> {
-    let slug = slug.to_owned();
-    match (signed_in, is_member, has_composer) {
+/// `path`) may do instead: go to the latest page, join, or sign in; in a
+/// direct conversation they cannot write in, read why. `None` where the
+/// page has a composer.
+pub(super) fn composer_alternative(signed_in: bool, room: &RoomInfo, has_composer: bool, path: &str) -> Option<AnyView> {
+    let slug = room.slug.clone();
+    match (signed_in, room.is_member, has_composer) {
         (true, true, true) => None,
         (true, true, false) => Some(view! { <JumpToLatest href=format!("{path}#latest") /> }.into_any()),
+        (true, false, _) if room.direct => Some(view! { <CannotWrite /> }.into_any()),
         (true, false, _) => Some(view! { <JoinPrompt slug /> }.into_any()),
         (false, _, _) => Some(view! { <SignInPrompt next=path.to_owned() /> }.into_any()),
+    }
+}
+
+/// Where a member of a direct conversation may not write (a block between
+/// two of its people), instead of the composer.
+#[component]
+fn CannotWrite() -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <p class="rounded-md border border-slate-200 p-3 text-sm text-slate-600 dark:border-slate-800 dark:text-slate-400" data-testid="cannot-write">
+            {t!(i18n, direct_cannot_write)}
+        </p>
     }
 }
 
@@ -290,57 +304,75 @@ impl MemberControls {
     }
 }
 
-/// The rooms the person belongs to, with unread counts and mentions.
+/// The rooms and direct conversations the person belongs to, each list
+/// with unread counts and mentions.
 fn sidebar(current: RoomId, signed_in: bool) -> impl IntoView {
     let say = PhraseBook::expect();
     let timeline = expect_context::<Timeline>();
-    view! {
-        <nav aria-label=say.get(Phrase::RoomListLabel) class="order-last lg:order-first">
+    let has_direct = move || timeline.my_rooms.with(|rooms| rooms.iter().any(|room| room.direct));
+    let heading = move |title: Phrase, new_href: &'static str, new_label: Phrase| {
+        view! {
             <div class="mb-2 flex items-center justify-between">
-                <h2 class="text-sm font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400">
-                    {say.get(Phrase::RoomListTitle)}
-                </h2>
+                <h2 class="text-sm font-semibold uppercase tracking-wide text-slate-500 dark:text-slate-400">{say.get(title)}</h2>
                 {signed_in.then(|| view! {
-                    <a href="/rooms/new" class="text-sm font-medium text-indigo-700 underline dark:text-indigo-300">
-                        {say.get(Phrase::RoomNewShort)}
-                    </a>
+                    <a href=new_href class="text-sm font-medium text-indigo-700 underline dark:text-indigo-300">{say.get(new_label)}</a>
                 })}
             </div>
-                <ul class="flex flex-col gap-0.5" data-testid="my-rooms">
-                    <For
-                        each=move || timeline.my_rooms.get()
-                        key=|room| (room.id, room.unread, room.mentions)
-                        children=move |room| {
-                            let here = room.id == current;
-                            let unread = if here { 0 } else { room.unread };
-                            let mentioned = !here && room.mentions > 0;
-                            view! {
-                                <li>
-                                    <a
-                                        href=format!("/r/{}#latest", room.slug)
-                                        aria-current=here.then_some("page")
-                                        data-testid=format!("room-link-{}", room.slug)
-                                        data-mentioned=mentioned.to_string()
-                                        class="flex items-center justify-between gap-2 rounded-md px-2 py-1.5 text-sm hover:bg-slate-100 aria-[current=page]:bg-indigo-50 aria-[current=page]:font-semibold data-[mentioned=true]:font-semibold dark:hover:bg-slate-800 dark:aria-[current=page]:bg-indigo-950"
-                                    >
-                                        <span class="truncate" dir="auto">{room.name}</span>
-                                        {(unread > 0).then(|| view! {
-                                            <span
-                                                class="rounded-full bg-slate-200 px-2 text-xs font-semibold text-slate-800 data-[mentioned=true]:bg-amber-400 data-[mentioned=true]:text-amber-950 dark:bg-slate-700 dark:text-slate-100"
-                                                data-mentioned=mentioned.to_string()
-                                                data-testid="unread"
-                                                title=say.count(Counted::RoomUnread, u64::try_from(unread).unwrap_or_default())
-                                            >
-                                                {if mentioned { format!("@ {unread}") } else { unread.to_string() }}
-                                            </span>
-                                        })}
-                                    </a>
-                                </li>
-                            }
-                        }
-                    />
-                </ul>
+        }
+    };
+    view! {
+        <nav aria-label=say.get(Phrase::RoomListLabel) class="order-last lg:order-first">
+            {heading(Phrase::RoomListTitle, "/rooms/new", Phrase::RoomNewShort)}
+            {room_links(current, false, "my-rooms")}
+            {move || has_direct().then(|| view! {
+                <div class="mt-4">
+                    {heading(Phrase::DirectListTitle, "/messages", Phrase::DirectNewShort)}
+                    {room_links(current, true, "my-conversations")}
+                </div>
+            })}
         </nav>
+    }
+}
+
+/// The person's rooms, or their direct conversations, as links.
+fn room_links(current: RoomId, direct: bool, test_id: &'static str) -> impl IntoView {
+    let say = PhraseBook::expect();
+    let timeline = expect_context::<Timeline>();
+    view! {
+        <ul class="flex flex-col gap-0.5" data-testid=test_id>
+            <For
+                each=move || timeline.my_rooms.get().into_iter().filter(move |room| room.direct == direct)
+                key=|room| (room.id, room.unread, room.mentions)
+                children=move |room| {
+                    let here = room.id == current;
+                    let unread = if here { 0 } else { room.unread };
+                    let mentioned = !here && room.mentions > 0;
+                    view! {
+                        <li>
+                            <a
+                                href=format!("/r/{}#latest", room.slug)
+                                aria-current=here.then_some("page")
+                                data-testid=format!("room-link-{}", room.slug)
+                                data-mentioned=mentioned.to_string()
+                                class="flex items-center justify-between gap-2 rounded-md px-2 py-1.5 text-sm hover:bg-slate-100 aria-[current=page]:bg-indigo-50 aria-[current=page]:font-semibold data-[mentioned=true]:font-semibold dark:hover:bg-slate-800 dark:aria-[current=page]:bg-indigo-950"
+                            >
+                                <span class="truncate" dir="auto">{room.name}</span>
+                                {(unread > 0).then(|| view! {
+                                    <span
+                                        class="rounded-full bg-slate-200 px-2 text-xs font-semibold text-slate-800 data-[mentioned=true]:bg-amber-400 data-[mentioned=true]:text-amber-950 dark:bg-slate-700 dark:text-slate-100"
+                                        data-mentioned=mentioned.to_string()
+                                        data-testid="unread"
+                                        title=say.count(Counted::RoomUnread, u64::try_from(unread).unwrap_or_default())
+                                    >
+                                        {if mentioned { format!("@ {unread}") } else { unread.to_string() }}
+                                    </span>
+                                })}
+                            </a>
+                        </li>
+                    }
+                }
+            />
+        </ul>
     }
 }
 
@@ -357,10 +389,11 @@ fn RoomHeader(room: RoomInfo, latest_day: Option<String>) -> impl IntoView {
                     <p class="mt-1 text-sm text-slate-600 dark:text-slate-400" dir="auto">{room.description.clone()}</p>
                 })}
                 <p class="mt-1 flex flex-wrap gap-x-3 text-xs text-slate-500 dark:text-slate-400">
-                    <span>
-                        {match room.visibility {
-                            Visibility::Public => tu_string!(i18n, room_public),
-                            Visibility::Private => tu_string!(i18n, room_private),
+                    <span data-testid="room-visibility">
+                        {match (room.direct, room.visibility) {
+                            (true, _) => tu_string!(i18n, direct_badge),
+                            (false, Visibility::Public) => tu_string!(i18n, room_public),
+                            (false, Visibility::Private) => tu_string!(i18n, room_private),
                         }}
                     </span>
                     <span>{tu_string!(i18n, directory_members, count = room.member_count)}</span>

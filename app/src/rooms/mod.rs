@@ -44,7 +44,10 @@ pub struct RoomInfo {
     pub translate_private: bool,
     pub member_count: i64,
     pub is_owner: bool,
+    /// May post here (a member, unless a block silences a direct conversation).
     pub is_member: bool,
+    /// A direct conversation: no settings, no invitations.
+    pub direct: bool,
     /// The room's reaction seq as the page was read (live reactions resume
     /// after it).
     pub reactions_seq: tchatche_core::ids::Seq,
@@ -165,9 +168,13 @@ pub(crate) mod access {
         Ok((overview, viewer))
     }
 
-    /// The viewer, if they own the room or are an admin.
+    /// The viewer, if they own the room or are an admin. A direct
+    /// conversation has no owner and no settings: not found.
     fn owner(room: &Room, viewer: Option<User>) -> Result<User, AppError> {
         let viewer = viewer.ok_or_else(|| with_status(AppError::Unauthorized))?;
+        if room.is_direct() {
+            return Err(with_status(AppError::NotFound));
+        }
         if room.owner_id != Some(viewer.id) && viewer.role != tchatche_core::user::Role::Admin {
             return Err(with_status(AppError::Forbidden));
         }
@@ -187,6 +194,7 @@ pub(crate) mod access {
             member_count: overview.member_count,
             is_owner: viewer.is_some_and(|v| room.owner_id == Some(v.id)),
             is_member: member,
+            direct: room.is_direct(),
             reactions_seq: room.reactions_seq,
         }
     }
@@ -444,7 +452,11 @@ pub async fn leave_room(slug: String) -> Result<(), AppError> {
     state.store.leave_room(room.id, viewer.id).await?;
     state.bus.announce(tchatche_core::access::AccessChange::Membership { room: room.id, user: viewer.id }).await?;
     // A public room can still be read; a private one is gone for them.
-    let back = if room.visibility == Visibility::Public { format!("/r/{}", room.slug) } else { "/".to_owned() };
+    let back = match (room.is_direct(), room.visibility) {
+        (true, _) => "/messages".to_owned(),
+        (false, Visibility::Public) => format!("/r/{}", room.slug),
+        (false, Visibility::Private) => "/".to_owned(),
+    };
     access::redirect_html(&back);
     Ok(())
 }

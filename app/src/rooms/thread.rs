@@ -176,7 +176,7 @@ pub fn ThreadPage() -> impl IntoView {
                         // Unique: the thread's words, then its room's name.
                         let title = format!("{headline} · {}", room.name);
                         let path = format!("/r/{}/t/{}", room.slug, root.id);
-                        let prompt = composer_alternative(viewer.is_some(), room.is_member, next_message_id.is_some(), &room.slug, &path);
+                        let prompt = composer_alternative(viewer.is_some(), &room, next_message_id.is_some(), &path);
                         let (grid, beside) = if my_rooms.is_empty() {
                             ("grid gap-6", "-mt-3")
                         } else {

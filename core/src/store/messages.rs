@@ -38,10 +38,10 @@ pub struct Thread {
 
 /// `start` followed by the ids, bound, and a closing parenthesis: a
 /// statement ending with `IN (`.
-pub(super) fn id_list<'a, DB>(start: &str, ids: &[MessageId]) -> QueryBuilder<'a, DB>
+pub(super) fn id_list<'a, DB, Id>(start: &str, ids: &[Id]) -> QueryBuilder<'a, DB>
 where
     DB: sqlx::Database,
-    MessageId: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    Id: Copy + sqlx::Encode<'a, DB> + sqlx::Type<DB> + 'a,
 {
     let mut query = QueryBuilder::new(start);
     let mut list = query.separated(", ");

@@ -6,6 +6,7 @@
 //! in its own file.
 
 mod access;
+mod direct;
 mod messages;
 mod reactions;
 mod rooms;

@@ -28,9 +28,18 @@ pub struct Room {
     pub translate_private: bool,
     /// The reaction seq of the room's last change of reactions.
     pub reactions_seq: Seq,
+    /// A direct conversation's people (see `Store::open_direct`); `None`
+    /// for other rooms.
+    pub direct_key: Option<String>,
 }
 
 impl Room {
+    /// Whether it is a direct conversation: private for good, without
+    /// owner, settings or invitations.
+    pub fn is_direct(&self) -> bool {
+        self.direct_key.is_some()
+    }
+
     /// Whether search engines may index its pages: a public room whose
     /// owner said so.
     pub fn is_indexable(&self) -> bool {
@@ -89,8 +98,8 @@ pub struct RoomOverview {
     pub latest_day: Option<UtcDay>,
 }
 
-const ROOM_COLUMNS: &str =
-    "id, slug, name, description, visibility, indexable, owner_id, last_seq, last_activity_at, created_at, translate_private, reactions_seq";
+pub(super) const ROOM_COLUMNS: &str =
+    "id, slug, name, description, visibility, indexable, owner_id, last_seq, last_activity_at, created_at, translate_private, reactions_seq, direct_key";
 
 impl Store {
     /// Creates a room owned (and joined) by its creator.
@@ -270,9 +279,11 @@ impl Store {
 
     /// Changes a room's name, description, visibility and whether search
     /// engines may index it (its slug stays). A private room is never
-    /// indexable, whatever `indexable` says.
+    /// indexable, whatever `indexable` says; a direct conversation has no
+    /// settings (not found).
     pub async fn update_room(&self, id: RoomId, changes: &RoomChanges<'_>) -> Result<()> {
-        let sql = "UPDATE rooms SET name = $2, description = $3, visibility = $4, indexable = $5, translate_private = $6 WHERE id = $1";
+        let sql = "UPDATE rooms SET name = $2, description = $3, visibility = $4, indexable = $5, translate_private = $6
+                   WHERE id = $1 AND direct_key IS NULL";
         let indexable = changes.indexable && changes.visibility == Visibility::Public;
         let done = on_pool!(self, pool => sqlx::query(sql)
             .bind(id)
@@ -342,10 +353,10 @@ impl Store {
         Ok(())
     }
 
-    /// The rooms a person belongs to, most recently active first, with
-    /// their unread and mention counts.
+    /// The rooms and direct conversations a person belongs to, most
+    /// recently active first, with their unread and mention counts.
     pub async fn rooms_of(&self, user: UserId, username: &str) -> Result<Vec<MyRoom>> {
-        let sql = "SELECT r.id, r.slug, r.name, m.read_seq,
+        let sql = "SELECT r.id, r.slug, r.name, m.read_seq, r.direct_key IS NOT NULL AS direct,
                        (SELECT COUNT(*) FROM messages x WHERE x.room_id = r.id AND x.seq > m.read_seq
                           AND x.deleted_at IS NULL AND (x.author_id IS NULL OR x.author_id <> $1)) AS unread,
                        (SELECT COUNT(*) FROM messages x WHERE x.room_id = r.id AND x.seq > m.read_seq
@@ -357,12 +368,17 @@ impl Store {
         Ok(on_pool!(self, pool => sqlx::query_as::<_, MyRoom>(sql).bind(user).bind(pattern).fetch_all(pool).await?))
     }
 
-    /// A new invitation link for a room.
+    /// A new invitation link for a room (a direct conversation has none:
+    /// not found).
     pub async fn create_invite(&self, room: RoomId, by: UserId) -> Result<Invite> {
         let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
         let now = UnixMillis::now();
-        let sql = "INSERT INTO room_invites (token, room_id, created_by, created_at) VALUES ($1, $2, $3, $4)";
-        on_pool!(self, pool => { sqlx::query(sql).bind(&token).bind(room).bind(by).bind(now).execute(pool).await?; });
+        let sql = "INSERT INTO room_invites (token, room_id, created_by, created_at)
+                   SELECT $1, id, $3, $4 FROM rooms WHERE id = $2 AND direct_key IS NULL";
+        let done = on_pool!(self, pool => sqlx::query(sql).bind(&token).bind(room).bind(by).bind(now).execute(pool).await?.rows_affected());
+        if done == 0 {
+            return Err(Error::NotFound("room"));
+        }
         Ok(Invite { token, room_id: room, created_at: now, revoked_at: None })
     }
 

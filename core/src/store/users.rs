@@ -56,7 +56,7 @@ pub struct Avatar {
     pub etag: String,
 }
 
-const SELECT_USERS: &str = "SELECT u.id, u.username, u.display_name, u.role, u.created_at, u.session_key, u.disabled,
+pub(super) const SELECT_USERS: &str = "SELECT u.id, u.username, u.display_name, u.role, u.created_at, u.session_key, u.disabled,
             u.locale, u.theme, a.etag AS avatar_version, u.translate_mode, u.known_languages, u.hidden_from_search
      FROM users u LEFT JOIN avatars a ON a.user_id = u.id";
 

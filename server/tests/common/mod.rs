@@ -199,6 +199,18 @@ impl TestApp {
         self.call("/api/post_message", &[("room", &room.0.to_string()), ("id", id), ("body", body)]).await
     }
 
+    /// Waits until the worker stored every message posted in `room` so
+    /// far (what reads storage, as unread counts do, sees them then).
+    pub async fn until_stored(&self, room: tchatche_core::ids::RoomId) {
+        for _ in 0..100 {
+            if self.env.bus.pending_messages(room).await.unwrap().is_empty() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the messages of room {room} were not stored within 5 s");
+    }
+
     /// Stops the server the way SIGTERM does, and waits for it.
     pub async fn stop(self) -> TestEnv {
         self.shutdown.cancel();
