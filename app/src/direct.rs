@@ -30,6 +30,7 @@ pub struct ConversationList {
 }
 
 /// How many people the picker suggests.
+#[cfg(feature = "ssr")]
 const CONTACTS_SHOWN: i64 = 200;
 
 #[server(endpoint = "conversations", input = GetUrl)]
@@ -245,35 +246,34 @@ pub fn BlockButton(username: String, blocked: bool) -> impl IntoView {
 
 /// The settings' list of blocked people, and a form to block someone.
 #[component]
-pub fn BlockedPeople() -> impl IntoView {
+pub fn BlockedPeople(
+    /// (username, display name).
+    people: Vec<(String, String)>,
+) -> impl IntoView {
     let i18n = use_i18n();
-    let blocked = Resource::new(|| (), |_| blocked_people());
     let action = ServerAction::<BlockPerson>::new();
     let result: Outcome = action.value().into();
+    let listed = if people.is_empty() {
+        view! { <p class="mb-3 text-sm" data-testid="blocked-none">{t!(i18n, settings_blocked_none)}</p> }.into_any()
+    } else {
+        view! {
+            <ul class="mb-3 flex flex-col gap-2" data-testid="blocked-people">
+                {people
+                    .into_iter()
+                    .map(|(username, display_name)| view! {
+                        <li class="flex items-center justify-between gap-3">
+                            <a href=format!("/u/{username}") class="underline"><bdi>{display_name}</bdi> " (@" {username.clone()} ")"</a>
+                            <BlockButton username blocked=true />
+                        </li>
+                    })
+                    .collect_view()}
+            </ul>
+        }
+            .into_any()
+    };
     view! {
         <p class="mb-3 text-sm text-slate-600 dark:text-slate-400">{t!(i18n, settings_blocked_explained)}</p>
-        <Suspense>
-            {move || Suspend::new(async move {
-                let people = blocked.await.unwrap_or_default();
-                if people.is_empty() {
-                    return view! { <p class="mb-3 text-sm" data-testid="blocked-none">{t!(i18n, settings_blocked_none)}</p> }.into_any();
-                }
-                view! {
-                    <ul class="mb-3 flex flex-col gap-2" data-testid="blocked-people">
-                        {people
-                            .into_iter()
-                            .map(|(username, display_name)| view! {
-                                <li class="flex items-center justify-between gap-3">
-                                    <a href=format!("/u/{username}") class="underline"><bdi>{display_name}</bdi> " (@" {username.clone()} ")"</a>
-                                    <BlockButton username blocked=true />
-                                </li>
-                            })
-                            .collect_view()}
-                    </ul>
-                }
-                    .into_any()
-            })}
-        </Suspense>
+        {listed}
         <ActionForm action attr:class="flex flex-col gap-3" attr:novalidate="" attr:data-testid="block-form">
             <TextField
                 label=move || t_string!(i18n, settings_block_label)

@@ -148,13 +148,18 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
 pub fn SettingsPage() -> impl IntoView {
     let i18n = use_i18n();
     let viewer = use_viewer();
+    // Created here, outside the Suspense (as the room page's resources).
+    let blocked = Resource::new(|| (), |_| crate::direct::blocked_people());
     view! {
         <Title text=move || t_string!(i18n, settings_title) />
         <NoIndex />
         <Suspense>
             {move || Suspend::new(async move {
                 match viewer.await {
-                    Ok(Some(viewer)) => view! { <SettingsSections viewer /> }.into_any(),
+                    Ok(Some(viewer)) => {
+                        let blocked = blocked.await.unwrap_or_default();
+                        view! { <SettingsSections viewer blocked /> }.into_any()
+                    }
                     Ok(None) => view! { <SignInFirst error=None next="/settings".to_owned() /> }.into_any(),
                     Err(error) => view! { <SignInFirst error=Some(error) next="/settings".to_owned() /> }.into_any(),
                 }
@@ -198,7 +203,11 @@ fn Saved(#[prop(into)] result: Signal<Option<Result<(), AppError>>>) -> impl Int
 }
 
 #[component]
-fn SettingsSections(viewer: Viewer) -> impl IntoView {
+fn SettingsSections(
+    viewer: Viewer,
+    /// The people the viewer blocked: (username, display name).
+    blocked: Vec<(String, String)>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let name_action = ServerAction::<UpdateDisplayName>::new();
     let password_action = ServerAction::<ChangePassword>::new();
@@ -397,7 +406,7 @@ fn SettingsSections(viewer: Viewer) -> impl IntoView {
             </Section>
 
             <Section title=move || t_string!(i18n, settings_blocked) id="settings-blocked">
-                <crate::direct::BlockedPeople />
+                <crate::direct::BlockedPeople people=blocked />
             </Section>
 
             <Section title=move || t_string!(i18n, settings_delete) id="settings-delete">

@@ -68,55 +68,25 @@ pub fn RoomPage() -> impl IntoView {
                     page_or_error(data.await, |data| {
                         let RoomPageData { room, messages, has_older, latest, viewer, next_message_id, latest_day, seo, reading, asked } =
                             data;
-                        let path = format!("/r/{}", room.slug);
-                        let instead_of_composer =
-                            composer_alternative(viewer.is_some(), &room, next_message_id.is_some(), &path);
-                        let header = room.clone();
-                        // Someone with no rooms gets no empty "Your rooms" column.
-                        let (grid, beside) = if my_rooms.is_empty() {
-                            ("grid gap-6", "-mt-3")
-                        } else {
-                            ("grid gap-6 lg:grid-cols-[15rem_minmax(0,1fr)]", "-mt-3 lg:col-start-2")
-                        };
-                        let header = view! { <RoomHeader room=header latest_day /> {reactions::refusal_alert(reaction_refused)} };
-                        let island = if viewer.is_none() {
-                            view! {
-                                <ReadOnlyConversation room=room.id slug=room.slug.clone() messages has_older latest thread=None reactions_seq=room.reactions_seq phrases=Phrases::for_reader()>
-                                    {header}
-                                </ReadOnlyConversation>
-                            }
-                                .into_any()
-                        } else {
-                            view! {
-                                <Conversation
-                                    room=room.clone()
-                                    messages
-                                    has_older
-                                    latest
-                                    viewer
-                                    composer_id=next_message_id
-                                    my_rooms
-                                    editing
-                                    post_refused
-                                    reading
-                                    asked
-                                    thread=None
-                                    phrases=Phrases::for_reader()
-                                >
-                                    {header}
-                                </Conversation>
-                            }
-                                .into_any()
+                        let header = view! { <RoomHeader room=room.clone() latest_day /> {reactions::refusal_alert(reaction_refused)} };
+                        let page = ConversationPage {
+                            path: format!("/r/{}", room.slug),
+                            room: room.clone(),
+                            messages,
+                            has_older,
+                            latest,
+                            viewer,
+                            composer_id: next_message_id,
+                            my_rooms,
+                            editing,
+                            post_refused,
+                            reading,
+                            asked,
+                            thread: None,
                         };
                         view! {
-                            <RoomHead room=room.clone() seo />
-                            <div class=grid>
-                                {island}
-                                // Beside the island (it is `display: contents`,
-                                // so this is the grid's next cell): what a
-                                // person without a composer may do instead.
-                                {instead_of_composer.map(|prompt| view! { <div class=beside>{prompt}</div> })}
-                            </div>
+                            <RoomHead room seo />
+                            {page.render(header.into_any())}
                         }
                             .into_any()
                     })
@@ -126,11 +96,84 @@ pub fn RoomPage() -> impl IntoView {
     }
 }
 
+/// What a room's or a thread's page shows around its header: the island
+/// (the read-only one for signed-out readers, the member's otherwise) and,
+/// beside it, what a person without a composer may do instead.
+pub(super) struct ConversationPage {
+    /// The page's own path (where signing in comes back to).
+    pub path: String,
+    pub room: RoomInfo,
+    pub messages: Vec<MessageView>,
+    pub has_older: bool,
+    pub latest: bool,
+    pub viewer: Option<String>,
+    pub composer_id: Option<MessageId>,
+    pub my_rooms: Vec<MyRoom>,
+    pub editing: Option<OpenEdit>,
+    pub post_refused: Option<AppError>,
+    pub reading: Option<Reading>,
+    pub asked: Option<MessageId>,
+    pub thread: Option<ThreadView>,
+}
+
+impl ConversationPage {
+    pub fn render(self, header: AnyView) -> AnyView {
+        let Self { path, room, messages, has_older, latest, viewer, composer_id, my_rooms, editing, post_refused, reading, asked, thread } =
+            self;
+        let instead_of_composer = composer_alternative(viewer.is_some(), &room, composer_id.is_some(), &path);
+        // Someone with no rooms gets no empty "Your rooms" column.
+        let (grid, beside) = if my_rooms.is_empty() {
+            ("grid gap-6", "-mt-3")
+        } else {
+            ("grid gap-6 lg:grid-cols-[15rem_minmax(0,1fr)]", "-mt-3 lg:col-start-2")
+        };
+        let island = if viewer.is_none() {
+            view! {
+                <ReadOnlyConversation room=room.id slug=room.slug.clone() messages has_older latest thread reactions_seq=room.reactions_seq phrases=Phrases::for_reader()>
+                    {header}
+                </ReadOnlyConversation>
+            }
+                .into_any()
+        } else {
+            view! {
+                <Conversation
+                    room
+                    messages
+                    has_older
+                    latest
+                    viewer
+                    composer_id
+                    my_rooms
+                    editing
+                    post_refused
+                    reading
+                    asked
+                    thread
+                    phrases=Phrases::for_reader()
+                >
+                    {header}
+                </Conversation>
+            }
+                .into_any()
+        };
+        view! {
+            <div class=grid>
+                {island}
+                // Beside the island (it is `display: contents`, so this is
+                // the grid's next cell): what a person without a composer
+                // may do instead.
+                {instead_of_composer.map(|prompt| view! { <div class=beside>{prompt}</div> })}
+            </div>
+        }
+            .into_any()
+    }
+}
+
 /// What a person without a composer on a room's or thread's page (at
 /// `path`) may do instead: go to the latest page, join, or sign in; in a
 /// direct conversation they cannot write in, read why. `None` where the
 /// page has a composer.
-pub(super) fn composer_alternative(signed_in: bool, room: &RoomInfo, has_composer: bool, path: &str) -> Option<AnyView> {
+fn composer_alternative(signed_in: bool, room: &RoomInfo, has_composer: bool, path: &str) -> Option<AnyView> {
     let slug = room.slug.clone();
     match (signed_in, room.is_member, has_composer) {
         (true, true, true) => None,
@@ -219,7 +262,15 @@ pub(super) fn Conversation(
             {live_status(room.is_member, socket.is_some())}
             {message_list(room.slug.clone(), latest, socket, editing)}
             {typing_line()}
-            {composer_id.map(|next_id| composer(room.id, next_id, socket, post_refused.clone(), thread.map(|t| (t.root, t.answering))))}
+            {composer_id.map(|next_id| {
+                // Hidden, not removed, when the socket says the viewer may no
+                // longer post: what they were typing stays if it comes back.
+                view! {
+                    <div hidden=move || !timeline.may_post.get() data-testid="composer-area">
+                        {composer(room.id, next_id, socket, post_refused.clone(), thread.map(|t| (t.root, t.answering)))}
+                    </div>
+                }
+            })}
         </section>
     }
 }

@@ -59,6 +59,9 @@ pub struct Timeline {
     pub asked: RwSignal<Vec<MessageId>>,
     /// The newest reaction seq this tab has heard of (to resume after).
     pub reactions_heard: StoredValue<Seq>,
+    /// Whether the viewer may post here, as the socket last said (a block
+    /// can take it away while the page is open: the composer hides).
+    pub may_post: RwSignal<bool>,
 }
 
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -79,6 +82,7 @@ impl Timeline {
             reading: StoredValue::new(None),
             asked: RwSignal::new(Vec::new()),
             reactions_heard: StoredValue::new(Seq::default()),
+            may_post: RwSignal::new(true),
         }
     }
 
@@ -210,7 +214,10 @@ impl Timeline {
     /// Handles one frame from the server.
     pub fn receive(&self, frame: ServerFrame, now: f64) {
         match frame {
-            ServerFrame::Subscribed { room, online, .. } if room == self.room => self.online.set(online),
+            ServerFrame::Subscribed { room, member, online } if room == self.room => {
+                self.may_post.set(member);
+                self.online.set(online);
+            }
             ServerFrame::Event(RoomEvent::Message(message)) => {
                 if message.room_id == self.room {
                     let author = message.author.as_ref().map(|a| a.id);
@@ -520,6 +527,22 @@ mod tests {
 
     fn spanish(version: i64) -> Translation {
         Translation { lang: "es".into(), version: Seq(version), html: "<p>La casa es roja</p>".into() }
+    }
+
+    /// The socket says whether the viewer may still post (a block in a
+    /// direct conversation takes it away, lifting it gives it back).
+    #[test]
+    fn the_socket_says_who_may_post() {
+        Owner::new().with(|| {
+            let timeline = Timeline::new(RoomId(1), Vec::new(), false, Some("ana".into()));
+            assert!(timeline.may_post.get_untracked());
+            timeline.receive(ServerFrame::Subscribed { room: RoomId(1), member: false, online: Vec::new() }, 0.0);
+            assert!(!timeline.may_post.get_untracked());
+            timeline.receive(ServerFrame::Subscribed { room: RoomId(2), member: true, online: Vec::new() }, 0.0);
+            assert!(!timeline.may_post.get_untracked(), "another room's");
+            timeline.receive(ServerFrame::Subscribed { room: RoomId(1), member: true, online: Vec::new() }, 0.0);
+            assert!(timeline.may_post.get_untracked());
+        });
     }
 
     fn shown(timeline: &Timeline, seq: i64) -> Option<Translation> {

@@ -18,14 +18,13 @@ use tchatche_core::{
 
 use super::{
     PostMessage, RoomInfo,
-    conversation::{Conversation, ReadOnlyConversation, ThreadView, composer_alternative},
+    conversation::{ConversationPage, ThreadView},
     my_rooms,
 };
 use crate::{
     error::AppError,
     i18n::*,
     pages::page_or_error,
-    phrases::Phrases,
     seo::{PageHead, PageSeo},
 };
 
@@ -176,12 +175,6 @@ pub fn ThreadPage() -> impl IntoView {
                         // Unique: the thread's words, then its room's name.
                         let title = format!("{headline} · {}", room.name);
                         let path = format!("/r/{}/t/{}", room.slug, root.id);
-                        let prompt = composer_alternative(viewer.is_some(), &room, next_message_id.is_some(), &path);
-                        let (grid, beside) = if my_rooms.is_empty() {
-                            ("grid gap-6", "-mt-3")
-                        } else {
-                            ("grid gap-6 lg:grid-cols-[15rem_minmax(0,1fr)]", "-mt-3 lg:col-start-2")
-                        };
                         let thread = ThreadView { root: root.id, room_version, answering };
                         let messages = std::iter::once(root).chain(replies).collect();
                         let back = view! {
@@ -196,41 +189,24 @@ pub fn ThreadPage() -> impl IntoView {
                             </header>
                             {super::reactions::refusal_alert(reaction_refused)}
                         };
-                        let island = if viewer.is_none() {
-                            view! {
-                                <ReadOnlyConversation room=room.id slug=room.slug.clone() messages has_older latest thread=Some(thread) reactions_seq=room.reactions_seq phrases=Phrases::for_reader()>
-                                    {back}
-                                </ReadOnlyConversation>
-                            }
-                                .into_any()
-                        } else {
-                            view! {
-                                <Conversation
-                                    room
-                                    messages
-                                    has_older
-                                    latest
-                                    viewer
-                                    composer_id=next_message_id
-                                    my_rooms
-                                    editing=None
-                                    post_refused
-                                    reading
-                                    asked=None
-                                    thread=Some(thread)
-                                    phrases=Phrases::for_reader()
-                                >
-                                    {back}
-                                </Conversation>
-                            }
-                                .into_any()
+                        let page = ConversationPage {
+                            path,
+                            room,
+                            messages,
+                            has_older,
+                            latest,
+                            viewer,
+                            composer_id: next_message_id,
+                            my_rooms,
+                            editing: None,
+                            post_refused,
+                            reading,
+                            asked: None,
+                            thread: Some(thread),
                         };
                         view! {
                             <PageHead title description seo />
-                            <div class=grid>
-                                {island}
-                                {prompt.map(|prompt| view! { <div class=beside>{prompt}</div> })}
-                            </div>
+                            {page.render(back.into_any())}
                         }
                             .into_any()
                     })
