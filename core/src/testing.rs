@@ -192,6 +192,14 @@ impl TestEnv {
     }
 }
 
+/// `message` as stored at `seq` (its first version), for tests that write
+/// to the store directly, without the bus.
+pub fn stamped(mut message: MessageView, seq: i64) -> MessageView {
+    message.seq = Seq(seq);
+    message.version = Seq(seq);
+    message
+}
+
 /// A message as a client would post it (seq and version are given by the bus).
 pub fn draft(room: &Room, author: &User, body: &str) -> MessageView {
     MessageView {

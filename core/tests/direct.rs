@@ -8,34 +8,38 @@ use tchatche_core::{
     access::{RoomAccess, room_access},
     backend_tests,
     direct::{self, Participants},
-    event::MessageView,
-    ids::{Seq, UserId},
+    ids::UserId,
     input::InputError,
     room::DirectoryQuery,
     search::{SearchQuery, SearchScope},
-    store::{RoomChanges, User, Visibility},
-    testing::{TestEnv, draft},
+    store::{Room, RoomChanges, User, Visibility},
+    testing::{TestEnv, draft, stamped},
 };
 
-fn stamped(mut message: MessageView, seq: i64) -> MessageView {
-    message.seq = Seq(seq);
-    message.version = Seq(seq);
-    message
-}
-
-async fn start(env: &TestEnv, starter: &User, with: &str) -> Result<tchatche_core::store::Room, Error> {
+async fn start(env: &TestEnv, starter: &User, with: &str) -> Result<Room, Error> {
     let others = Participants::parse(with, &starter.username).map_err(|error| Error::input("with", error))?;
     direct::start(&env.store, starter, &others).await
 }
 
-fn refused(result: Result<tchatche_core::store::Room, Error>) -> InputError {
+/// Ana, Bo and Cy, who share the public room "lobby" (Ana's).
+async fn three_in_a_lobby(env: &TestEnv) -> (User, User, User, Room) {
+    let ana = env.user("ana").await;
+    let bo = env.user("bo_b").await;
+    let cy = env.user("cy_c").await;
+    let lobby = env.room("lobby", &ana).await;
+    env.store.join_room(lobby.id, bo.id).await.unwrap();
+    env.store.join_room(lobby.id, cy.id).await.unwrap();
+    (ana, bo, cy, lobby)
+}
+
+fn refused(result: Result<Room, Error>) -> InputError {
     match result {
         Err(Error::Input { field: "with", error }) => error,
         other => panic!("not refused: {other:?}"),
     }
 }
 
-async fn access(env: &TestEnv, room: &tchatche_core::store::Room, who: &User) -> RoomAccess {
+async fn access(env: &TestEnv, room: &Room, who: &User) -> RoomAccess {
     room_access(&env.store, room, Some(who)).await.unwrap()
 }
 
@@ -44,12 +48,7 @@ backend_tests! {
     /// from either side and in any order, opens the same private room,
     /// which has no owner and takes no settings or invitations.
     async fn the_same_people_find_the_same_private_room(env: TestEnv) {
-        let ana = env.user("ana").await;
-        let bo = env.user("bo_b").await;
-        let cy = env.user("cy_c").await;
-        let lobby = env.room("lobby", &ana).await;
-        env.store.join_room(lobby.id, bo.id).await.unwrap();
-        env.store.join_room(lobby.id, cy.id).await.unwrap();
+        let (ana, bo, cy, lobby) = three_in_a_lobby(&env).await;
 
         let pair = start(&env, &ana, "@bo_b").await.unwrap();
         assert!(pair.is_direct() && pair.visibility == Visibility::Private && pair.owner_id.is_none());
@@ -131,12 +130,7 @@ backend_tests! {
     /// A block made after a conversation started keeps both of its two
     /// sides from writing in it (they still read it), and only them.
     async fn a_block_silences_a_shared_conversation(env: TestEnv) {
-        let ana = env.user("ana").await;
-        let bo = env.user("bo_b").await;
-        let cy = env.user("cy_c").await;
-        let lobby = env.room("lobby", &ana).await;
-        env.store.join_room(lobby.id, bo.id).await.unwrap();
-        env.store.join_room(lobby.id, cy.id).await.unwrap();
+        let (ana, bo, cy, lobby) = three_in_a_lobby(&env).await;
         let pair = start(&env, &ana, "bo_b").await.unwrap();
         let group = start(&env, &ana, "bo_b cy_c").await.unwrap();
 
@@ -155,17 +149,13 @@ backend_tests! {
     /// A conversation is never public: not in the directory, not in the
     /// sitemap, and its messages are found by its people only.
     async fn conversations_stay_among_their_people(env: TestEnv) {
-        let ana = env.user("ana").await;
-        let bo = env.user("bo_b").await;
-        let cy = env.user("cy_c").await;
-        let lobby = env.room("lobby", &ana).await;
-        env.store.join_room(lobby.id, bo.id).await.unwrap();
-        env.store.join_room(lobby.id, cy.id).await.unwrap();
+        let (ana, bo, cy, lobby) = three_in_a_lobby(&env).await;
         let pair = start(&env, &ana, "bo_b").await.unwrap();
         env.store.upsert_messages(&[stamped(draft(&pair, &ana, "the gift is a telescope"), 1)]).await.unwrap();
 
         let directory = env.store.public_rooms(&DirectoryQuery::default()).await.unwrap();
-        assert!(directory.rooms.iter().all(|room| room.slug != pair.slug));
+        assert!(directory.rooms.iter().any(|room| room.slug == lobby.slug), "the directory lists rooms");
+        assert!(directory.rooms.iter().all(|room| room.slug != pair.slug), "not conversations");
         assert!(env.store.indexable_pages().await.unwrap().iter().all(|page| page.slug != pair.slug));
         let query = SearchQuery::parse("telescope").unwrap();
         let found = |account| {

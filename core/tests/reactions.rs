@@ -9,18 +9,12 @@ use tchatche_core::{
     Error, backend_tests,
     bus::Received,
     chat,
-    event::{MessageView, RoomEvent},
+    event::RoomEvent,
     ids::Seq,
     input::InputError,
     reaction::{MAX_KINDS, Reactions},
-    testing::{TestEnv, draft},
+    testing::{TestEnv, draft, stamped},
 };
-
-fn stamped(mut message: MessageView, seq: i64) -> MessageView {
-    message.seq = Seq(seq);
-    message.version = Seq(seq);
-    message
-}
 
 /// Each emoji with its count and who, as `"👍 2 bo,ana"`.
 fn summary(reactions: &Reactions) -> Vec<String> {

@@ -4,18 +4,11 @@
 use tchatche_core::{
     access::{reading_account, room_access},
     backend_tests,
-    event::MessageView,
     ids::{Seq, UnixMillis, UserId},
     search::{SearchQuery, SearchResults, SearchScope},
     store::{Backend, NewRoom, Room, RoomChanges, Store, User, Visibility},
-    testing::{TestEnv, draft},
+    testing::{TestEnv, draft, stamped},
 };
-
-fn stamped(mut message: MessageView, seq: i64) -> MessageView {
-    message.seq = Seq(seq);
-    message.version = Seq(seq);
-    message
-}
 
 async fn search(store: &Store, words: &str, account: Option<UserId>, scope: &SearchScope) -> SearchResults {
     let query = SearchQuery::parse(words).expect("a valid query");

@@ -6,14 +6,8 @@ use tchatche_core::{
     ids::{Seq, UnixMillis, UtcDay},
     input::InputError,
     store::{DirectoryQuery, NewRoom, NewUser, Role, RoomChanges, Visibility},
-    testing::{TestEnv, draft},
+    testing::{TestEnv, draft, stamped},
 };
-
-fn stamped(mut message: MessageView, seq: i64) -> MessageView {
-    message.seq = Seq(seq);
-    message.version = Seq(seq);
-    message
-}
 
 backend_tests! {
     /// A username is unique whatever its letter case.

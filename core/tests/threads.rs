@@ -7,14 +7,8 @@ use tchatche_core::{
     ids::{Seq, UnixMillis},
     room::IndexQuality,
     store::{Room, Store, User},
-    testing::{TestEnv, draft},
+    testing::{TestEnv, draft, stamped},
 };
-
-fn stamped(mut message: MessageView, seq: i64) -> MessageView {
-    message.seq = Seq(seq);
-    message.version = Seq(seq);
-    message
-}
 
 /// A reply to `answered`, in its thread, as `chat::post` makes it.
 fn reply(room: &Room, author: &User, body: &str, answered: &MessageView, seq: i64) -> MessageView {

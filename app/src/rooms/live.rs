@@ -347,10 +347,10 @@ mod client {
 
         pub fn send(&self, frame: &ClientFrame) {
             let state = self.state.borrow();
-            if let Some(socket) = state.socket.as_ref().filter(|s| s.ready_state() == WebSocket::OPEN) {
-                if let Ok(text) = serde_json::to_string(frame) {
-                    let _ = socket.send_with_str(&text);
-                }
+            if let Some(socket) = state.socket.as_ref().filter(|s| s.ready_state() == WebSocket::OPEN)
+                && let Ok(text) = serde_json::to_string(frame)
+            {
+                let _ = socket.send_with_str(&text);
             }
         }
 
