@@ -48,7 +48,7 @@ backend_tests! {
     /// from either side and in any order, opens the same private room,
     /// which has no owner and takes no settings or invitations.
     async fn the_same_people_find_the_same_private_room(env: TestEnv) {
-        let (ana, bo, cy, lobby) = three_in_a_lobby(&env).await;
+        let (ana, bo, cy, _lobby) = three_in_a_lobby(&env).await;
 
         let pair = start(&env, &ana, "@bo_b").await.unwrap();
         assert!(pair.is_direct() && pair.visibility == Visibility::Private && pair.owner_id.is_none());
@@ -64,11 +64,22 @@ backend_tests! {
         assert_eq!(access(&env, &pair, &cy).await, RoomAccess::Hidden, "not theirs");
         assert_eq!(room_access(&env.store, &pair, None).await.unwrap(), RoomAccess::Hidden, "nor a visitor's");
 
-        // Listed with the person's rooms, marked as conversations.
-        let mine = env.store.rooms_of(bo.id, "bo_b").await.unwrap();
-        let direct: Vec<_> = mine.iter().filter(|room| room.direct).map(|room| room.id).collect();
-        assert_eq!(direct.len(), 2);
-        assert!(mine.iter().any(|room| room.id == lobby.id && !room.direct));
+        // Listed with the person's rooms, marked as conversations and named
+        // after the others in them, as they are named now.
+        let named = |user: User| {
+            let store = env.store.clone();
+            async move {
+                let mine = store.rooms_of(user.id, &user.username).await.unwrap();
+                assert!(mine.iter().any(|room| room.slug == "lobby" && !room.direct));
+                let mut direct: Vec<String> = mine.into_iter().filter(|room| room.direct).map(|room| room.name).collect();
+                direct.sort();
+                direct
+            }
+        };
+        assert_eq!(named(bo.clone()).await, ["ANA", "ANA, CY_C"]);
+        assert_eq!(named(ana.clone()).await, ["BO_B", "BO_B, CY_C"]);
+        env.store.set_display_name(cy.id, "Cyril").await.unwrap();
+        assert_eq!(named(bo.clone()).await, ["ANA", "ANA, Cyril"], "a new display name shows");
 
         // Never made public, never given an invitation.
         let public = RoomChanges { name: "x", description: "", visibility: Visibility::Public, indexable: true, translate_private: true };

@@ -86,8 +86,10 @@ backend_tests! {
         assert!(listed.html.contains(&format!(r#"href="/r/{slug}#latest""#)), "listed on /messages");
         assert!(listed.html.contains(r#"data-testid="unread""#), "with its unread count");
         assert!(listed.html.contains(r#"<option value="bob">"#), "the picker suggests Bob");
+        assert!(listed.html.contains(r#"<bdi class="truncate font-medium">bob</bdi>"#), "named after the other person");
         let page = fetch_page(&app.client, &app.at(&format!("/r/{slug}"))).await;
         assert!(page.html.contains("Coffee later?") && page.noindex());
+        assert!(page.html.contains(r#"tracking-tight">bob</h1>"#), "titled for its reader, not \"alice, bob\"");
 
         // Nobody else reads it, and it has nothing a room's owner could open up.
         assert_eq!(fetch_page(&carol, &app.at(&format!("/r/{slug}"))).await.status, StatusCode::NOT_FOUND);

@@ -113,11 +113,18 @@ pub(crate) mod access {
         Ok((room, viewer, member))
     }
 
-    /// [`visible_room`], with what the room's pages show besides messages.
+    /// [`visible_room`], with what the room's pages show besides messages;
+    /// a direct conversation named after the others in it, for the viewer.
     pub async fn visible_overview(slug: &str) -> Result<(RoomOverview, Option<User>, bool), AppError> {
-        let overview = app_state().store.room_overview(slug).await?;
-        let overview = overview.ok_or_else(|| with_status(AppError::NotFound))?;
+        let store = &app_state().store;
+        let overview = store.room_overview(slug).await?;
+        let mut overview = overview.ok_or_else(|| with_status(AppError::NotFound))?;
         let (viewer, member) = admit(&overview.room).await?;
+        if let (true, Some(viewer)) = (overview.room.is_direct(), &viewer)
+            && let Some(name) = store.direct_names(&[overview.room.id], viewer.id).await?.remove(&overview.room.id)
+        {
+            overview.room.name = name;
+        }
         Ok((overview, viewer, member))
     }
 

@@ -1,5 +1,7 @@
 //! Direct conversations and the block list (see `crate::direct`).
 
+use std::collections::HashMap;
+
 use super::{
     Room, Store,
     messages::id_list,
@@ -159,6 +161,27 @@ impl Store {
              ORDER BY lower(u.username) LIMIT $2"
         );
         Ok(on_pool!(self, pool => sqlx::query_as::<_, User>(&sql).bind(user).bind(limit).fetch_all(pool).await?))
+    }
+
+    /// Each of `rooms` (direct conversations) named for `viewer`: the
+    /// display names of its other people as they are now, by name. A
+    /// conversation everyone else left is absent (it keeps its stored name).
+    pub async fn direct_names(&self, rooms: &[RoomId], viewer: UserId) -> Result<HashMap<RoomId, String>> {
+        let mut names: HashMap<RoomId, Vec<String>> = HashMap::new();
+        for chunk in rooms.chunks(super::messages::ROWS_PER_STATEMENT) {
+            let rows: Vec<(RoomId, String)> = on_pool!(self, pool => {
+                let mut query = id_list(
+                    "SELECT m.room_id, u.display_name FROM room_members m JOIN users u ON u.id = m.user_id WHERE m.room_id IN (",
+                    chunk,
+                );
+                query.push(" AND m.user_id <> ").push_bind(viewer).push(" ORDER BY lower(u.display_name), u.id");
+                query.build_query_as().fetch_all(pool).await?
+            });
+            for (room, name) in rows {
+                names.entry(room).or_default().push(name);
+            }
+        }
+        Ok(names.into_iter().map(|(room, people)| (room, people.join(", "))).collect())
     }
 
     async fn shared_direct_rooms(&self, a: UserId, b: UserId) -> Result<Vec<RoomId>> {

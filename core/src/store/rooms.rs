@@ -354,7 +354,8 @@ impl Store {
     }
 
     /// The rooms and direct conversations a person belongs to, most
-    /// recently active first, with their unread and mention counts.
+    /// recently active first, with their unread and mention counts; a
+    /// conversation is named after the others in it.
     pub async fn rooms_of(&self, user: UserId, username: &str) -> Result<Vec<MyRoom>> {
         let sql = "SELECT r.id, r.slug, r.name, m.read_seq, r.direct_key IS NOT NULL AS direct,
                        (SELECT COUNT(*) FROM messages x WHERE x.room_id = r.id AND x.seq > m.read_seq
@@ -365,7 +366,18 @@ impl Store {
                    WHERE m.user_id = $1
                    ORDER BY r.last_activity_at DESC, r.id DESC";
         let pattern = format!("% {} %", username.to_ascii_lowercase());
-        Ok(on_pool!(self, pool => sqlx::query_as::<_, MyRoom>(sql).bind(user).bind(pattern).fetch_all(pool).await?))
+        let mut rooms = on_pool!(self, pool => sqlx::query_as::<_, MyRoom>(sql).bind(user).bind(pattern).fetch_all(pool).await?);
+        // A conversation is named after the others in it, as they are named now.
+        let direct: Vec<RoomId> = rooms.iter().filter(|room| room.direct).map(|room| room.id).collect();
+        if !direct.is_empty() {
+            let mut names = self.direct_names(&direct, user).await?;
+            for room in rooms.iter_mut().filter(|room| room.direct) {
+                if let Some(name) = names.remove(&room.id) {
+                    room.name = name;
+                }
+            }
+        }
+        Ok(rooms)
     }
 
     /// A new invitation link for a room (a direct conversation has none:
