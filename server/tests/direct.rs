@@ -154,6 +154,7 @@ backend_tests! {
         let page = fetch_page(&app.client, &app.at(&format!("/r/{slug}"))).await;
         assert_eq!(page.status, StatusCode::OK, "still readable");
         assert!(page.html.contains(r#"data-testid="cannot-write""#) && !page.html.contains(r#"data-testid="composer""#));
+        assert!(page.html.contains(r#"action="/api/leave_room""#), "they may still leave it");
         let settings = fetch_page(&bob, &app.at("/settings")).await;
         assert!(settings.html.contains(r#"data-testid="blocked-people""#) && settings.html.contains(r#"href="/u/alice""#));
         let profile = fetch_page(&bob, &app.at("/u/alice")).await;
@@ -176,6 +177,11 @@ backend_tests! {
             statuses.push(call(&app, &bob, path, &[("username", "carol")]).await.status());
         }
         assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+
+        // Silenced by her own block, Alice still leaves the conversation.
+        assert_eq!(call(&app, &app.client, "/api/block_person", &[("username", "bob")]).await.status(), StatusCode::OK);
+        assert_eq!(call(&app, &app.client, "/api/leave_room", &[("slug", &slug)]).await.status(), StatusCode::OK);
+        assert_eq!(fetch_page(&app.client, &app.at(&format!("/r/{slug}"))).await.status, StatusCode::NOT_FOUND);
         app.stop().await;
     }
 }

@@ -467,7 +467,9 @@ fn RoomHeader(room: RoomInfo, latest_day: Option<String>) -> impl IntoView {
                         {tu_string!(i18n, room_settings_title)}
                     </a>
                 })}
-                {(room.is_member && !room.is_owner).then(|| view! {
+                // Everyone who sees a direct conversation is one of its
+                // people, writing or not (a block): each may leave it.
+                {((room.is_member || room.direct) && !room.is_owner).then(|| view! {
                     // A plain form: the server sends the person on (home, or
                     // the public room they can still read).
                     <form method="post" action=LeaveRoom::PATH>
