@@ -165,6 +165,7 @@ async fn robots_txt(State(sitemaps): State<Arc<Sitemaps>>) -> Response {
          Disallow: /invite/\n\
          Disallow: /r/*/settings\n\
          Disallow: /search\n\
+         Disallow: /messages\n\
          \n\
          Sitemap: {}/sitemap.xml\n",
         sitemaps.site_url

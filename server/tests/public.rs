@@ -256,7 +256,7 @@ backend_tests! {
         app.call("/api/create_invite", &[("slug", &private)]).await;
         let invite = app.env.store.invites(app.room_id(&private).await).await.unwrap().remove(0).token;
 
-        for path in ["/signin", "/signup", "/settings", "/rooms/new", &format!("/r/{plain}"), &format!("/r/{private}"),
+        for path in ["/signin", "/signup", "/settings", "/messages", "/rooms/new", &format!("/r/{plain}"), &format!("/r/{private}"),
                      &format!("/r/{open}/settings"), &format!("/invite/{invite}"), "/u/alice", "/no/such/page", &format!("/r/{open}?before=2")] {
             let page = get(&app, &app.client, path).await;
             assert!(page.noindex(), "{path}: {} {}", page.status, page.robots_header());
@@ -407,7 +407,9 @@ backend_tests! {
 
         let robots = app.client.get(app.at("/robots.txt")).send().await.unwrap().text().await.unwrap();
         assert!(robots.contains(&format!("Sitemap: {}/sitemap.xml", app.origin)));
-        for private_area in ["Disallow: /settings", "Disallow: /invite/", "Disallow: /api/", "Disallow: /r/*/settings", "Disallow: /search"] {
+        for private_area in
+            ["Disallow: /settings", "Disallow: /invite/", "Disallow: /api/", "Disallow: /r/*/settings", "Disallow: /search", "Disallow: /messages"]
+        {
             assert!(robots.contains(private_area), "{private_area}");
         }
 
