@@ -95,6 +95,25 @@ backend_tests! {
         assert_eq!(access(&env, &pair, &bo).await, RoomAccess::Member);
     }
 
+    /// People starting the same conversation at the same moment all land in
+    /// one room (the second insert waits for the first, then finds it).
+    async fn starting_at_once_opens_one_room(env: TestEnv) {
+        let (ana, bo, _cy, _lobby) = three_in_a_lobby(&env).await;
+        let starts = (0..8).map(|n| {
+            let (store, starter, with) = if n % 2 == 0 { (env.store.clone(), ana.clone(), "bo_b") } else { (env.store.clone(), bo.clone(), "ana") };
+            tokio::spawn(async move {
+                let others = Participants::parse(with, &starter.username).unwrap();
+                direct::start(&store, &starter, &others).await.map(|room| room.id)
+            })
+        });
+        let mut rooms = Vec::new();
+        for start in starts.collect::<Vec<_>>() {
+            rooms.push(start.await.unwrap().expect("every start succeeds"));
+        }
+        rooms.dedup();
+        assert_eq!(rooms.len(), 1, "one room: {rooms:?}");
+    }
+
     /// Nobody starts a conversation with someone unknown, disabled, sharing
     /// no room with them, or with a block between them (either way, and
     /// between any two of a group); the refusals change nothing.

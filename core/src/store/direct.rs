@@ -30,42 +30,27 @@ impl Store {
     pub async fn open_direct(&self, people: &[UserId], name: &str) -> Result<Room> {
         let key = direct_key(people);
         let name: String = if name.chars().count() > 64 { name.chars().take(63).chain(['…']).collect() } else { name.to_owned() };
+        let slug = format!("dm-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
+        let now = UnixMillis::now();
+        // A write first: it takes SQLite's write lock at once (a read first
+        // could not be upgraded while another start writes), and makes a
+        // second start of the same conversation in PostgreSQL wait for the
+        // first one's commit, then find its room.
+        let create = "INSERT INTO rooms (slug, name, description, visibility, owner_id, last_activity_at, created_at, direct_key)
+                      VALUES ($1, $2, '', 'private', NULL, $3, $3, $4)
+                      ON CONFLICT (direct_key) WHERE direct_key IS NOT NULL DO NOTHING";
         let find = format!("SELECT {ROOM_COLUMNS} FROM rooms WHERE direct_key = $1");
-        let create = format!(
-            "INSERT INTO rooms (slug, name, description, visibility, owner_id, last_activity_at, created_at, direct_key)
-             VALUES ($1, $2, '', 'private', NULL, $3, $3, $4) RETURNING {ROOM_COLUMNS}"
-        );
-        let join = "INSERT INTO room_members (room_id, user_id, read_seq, joined_at)
-                    SELECT id, $2, 0, $3 FROM rooms WHERE id = $1
+        let join = "INSERT INTO room_members (room_id, user_id, read_seq, joined_at) VALUES ($1, $2, 0, $3)
                     ON CONFLICT (room_id, user_id) DO NOTHING";
-        // Two people starting the same conversation at once: the second
-        // insert meets the unique key and finds the first one's room.
-        for _ in 0..3 {
-            let now = UnixMillis::now();
-            let slug = format!("dm-{}", &uuid::Uuid::new_v4().simple().to_string()[..16]);
-            let opened: Result<Room> = super::in_transaction!(self, tx => {
-                let existing = sqlx::query_as::<_, Room>(&find).bind(&key).fetch_optional(&mut *tx).await?;
-                let room = match existing {
-                    Some(room) => room,
-                    None => sqlx::query_as::<_, Room>(&create)
-                        .bind(&slug)
-                        .bind(&name)
-                        .bind(now)
-                        .bind(&key)
-                        .fetch_one(&mut *tx)
-                        .await?,
-                };
-                for person in people {
-                    sqlx::query(join).bind(room.id).bind(*person).bind(now).execute(&mut *tx).await?;
-                }
-                Ok::<Room, Error>(room)
-            });
-            match opened {
-                Err(err) if err.is_unique_violation() => continue,
-                other => return other,
+        let room = super::in_transaction!(self, tx => {
+            sqlx::query(create).bind(&slug).bind(&name).bind(now).bind(&key).execute(&mut *tx).await?;
+            let room = sqlx::query_as::<_, Room>(&find).bind(&key).fetch_one(&mut *tx).await?;
+            for person in people {
+                sqlx::query(join).bind(room.id).bind(*person).bind(now).execute(&mut *tx).await?;
             }
-        }
-        Err(Error::NotFound("room"))
+            room
+        });
+        Ok(room)
     }
 
     /// Whether `person` shares at least one room (direct ones included)
