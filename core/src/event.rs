@@ -266,6 +266,45 @@ pub enum ClientFrame {
     Ping,
 }
 
+impl ClientFrame {
+    /// A `Ping`, encoded (for clients that carry no JSON encoder).
+    pub const PING_TEXT: &str = r#"{"type":"ping"}"#;
+
+    /// A `Subscribe` with both seqs, encoded by hand: a signed-out reader's
+    /// island sends only this and `Ping`, so its code carries no JSON
+    /// encoder. Pinned to serde's encoding by a test.
+    pub fn subscribe_text(room: RoomId, after: Seq, reactions_after: Seq) -> String {
+        format!(r#"{{"type":"subscribe","room":{},"after":{},"reactions_after":{}}}"#, room.0, after.0, reactions_after.0)
+    }
+}
+
+/// What a frame from the server means to a client that does not decode it
+/// (a signed-out reader's island, which fetches the page again instead of
+/// applying events): read from the frame's first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameKind {
+    /// Something a reader sees changed (a message, its reactions), or may
+    /// have (a resync, too much missed): show the page as it is now.
+    Changed,
+    /// The room is not (or no longer) visible to this viewer.
+    Denied,
+    /// Nothing a reader shows (typing, presence, pongs, subscriptions).
+    Other,
+}
+
+impl FrameKind {
+    pub fn of(frame: &str) -> Self {
+        const CHANGED: [&str; 4] = [r#"{"event":{"message":"#, r#"{"event":{"reacted":"#, r#"{"event":{"resync":"#, r#"{"reload":"#];
+        if CHANGED.iter().any(|prefix| frame.starts_with(prefix)) {
+            Self::Changed
+        } else if frame.starts_with(r#"{"denied":"#) {
+            Self::Denied
+        } else {
+            Self::Other
+        }
+    }
+}
+
 /// What the server sends over a socket.
 #[allow(clippy::large_enum_variant)] // as for `RoomEvent`: mostly messages
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -300,6 +339,46 @@ mod tests {
         // Unknown or broken frames are errors, not panics.
         assert!(serde_json::from_str::<ServerFrame>(r#"{"shout":1}"#).is_err());
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"subscribe"}"#).is_err());
+    }
+
+    /// The hand-written encodings and the frame kinds follow serde's wire
+    /// format: a change to the types that would break readers fails here.
+    #[test]
+    fn readers_frames_match_the_wire_format() {
+        let encoded = |frame: &ClientFrame| serde_json::to_string(frame).unwrap();
+        assert_eq!(ClientFrame::PING_TEXT, encoded(&ClientFrame::Ping));
+        let subscribe = ClientFrame::Subscribe { room: RoomId(7), after: Some(Seq(41)), reactions_after: Some(Seq(3)) };
+        assert_eq!(ClientFrame::subscribe_text(RoomId(7), Seq(41), Seq(3)), encoded(&subscribe));
+
+        let kind = |frame: ServerFrame| FrameKind::of(&serde_json::to_string(&frame).unwrap());
+        let message = MessageView {
+            id: crate::ids::MessageId(uuid::Uuid::nil()),
+            room_id: RoomId(7),
+            seq: Seq(1),
+            version: Seq(1),
+            author: None,
+            body: String::new(),
+            html: String::new(),
+            mentions: Vec::new(),
+            created_at: UnixMillis(0),
+            edited_at: None,
+            deleted: false,
+            lang: None,
+            translation: None,
+            threading: Threading::default(),
+            reactions: Reactions::default(),
+        };
+        assert_eq!(kind(ServerFrame::Event(RoomEvent::Message(message.clone()))), FrameKind::Changed);
+        let reactions = Reactions::default();
+        assert_eq!(kind(ServerFrame::Event(RoomEvent::Reacted { room_id: RoomId(7), message_id: message.id, reactions })), FrameKind::Changed);
+        assert_eq!(kind(ServerFrame::Event(RoomEvent::Resync(RoomId(7)))), FrameKind::Changed);
+        assert_eq!(kind(ServerFrame::Reload(RoomId(7))), FrameKind::Changed);
+        assert_eq!(kind(ServerFrame::Denied(RoomId(7))), FrameKind::Denied);
+        assert_eq!(kind(ServerFrame::Pong), FrameKind::Other);
+        assert_eq!(kind(ServerFrame::Subscribed { room: RoomId(7), member: false, online: Vec::new() }), FrameKind::Other);
+        let typing = RoomEvent::Typing { room_id: RoomId(7), user: Author { id: UserId(1), username: "a".into(), display_name: "A".into(), hidden_from_search: false } };
+        assert_eq!(kind(ServerFrame::Event(typing)), FrameKind::Other);
+        assert_eq!(FrameKind::of("not json"), FrameKind::Other);
     }
 
     #[test]

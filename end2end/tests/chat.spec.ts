@@ -155,6 +155,13 @@ test.describe("chat", () => {
       await ready(alice.page, info);
       await send(alice.page, "live for visitors too");
       await expect(messages(page).getByText("live for visitors too")).toBeVisible();
+      // The rows that came live show their times as the page does, in the
+      // visitor's own zone, not the server's UTC.
+      await expect(messages(page).locator("li", { hasText: "live for visitors too" }).locator("time")).not.toContainText("UTC");
+      // A deletion reaches visitors too.
+      await messages(alice.page).locator("li", { hasText: "live for visitors too" }).getByTestId("delete-message").click();
+      await expect(messages(page).getByTestId("tombstone")).toHaveCount(1);
+      await expect(messages(page).getByText("live for visitors too")).toHaveCount(0);
       expect(wasm.some((url) => url.includes("read_only_conversation"))).toBe(true);
       expect(wasm.filter((url) => /split_conversation_loader/.test(url))).toEqual([]);
     }
@@ -225,14 +232,26 @@ test.describe("reconnecting", () => {
       await expect(bob.getByLabel("Your message")).toBeVisible();
       await ready(bob, info);
 
+      // A visitor reads the room on the same server.
+      const visitorContext = await browser.newContext({ baseURL: a });
+      const visitor = await visitorContext.newPage();
+      await visitor.goto(`/r/${slug}`);
+      await ready(visitor, info);
+      await expect(visitor.getByTestId("connection")).toHaveAttribute("data-state", "live");
+
       await stop(serverA);
       await expect(alice.getByTestId("connection")).toHaveAttribute("data-state", "retrying");
+      await expect(visitor.getByTestId("connection")).toHaveAttribute("data-state", "retrying");
       await send(bob, "while you were away");
       await expect(messages(bob).getByText("while you were away")).toBeVisible();
       serverA = await start(3201, false);
       await expect(alice.getByTestId("connection")).toHaveAttribute("data-state", "live", { timeout: 20_000 });
       await expect(messages(alice).getByText("while you were away")).toBeVisible();
       await expect(messages(alice).getByText("before the restart")).toHaveCount(1);
+      await expect(visitor.getByTestId("connection")).toHaveAttribute("data-state", "live", { timeout: 20_000 });
+      await expect(messages(visitor).getByText("while you were away")).toBeVisible();
+      await expect(messages(visitor).getByText("before the restart")).toHaveCount(1);
+      await visitorContext.close();
       await aliceContext.close();
       await bobContext.close();
     } finally {

@@ -94,6 +94,13 @@ fn day_ago(days: i64) -> String {
     UtcDay::of(UnixMillis(UnixMillis::now().0 - days * DAY_MS)).to_string()
 }
 
+/// The props the server gave an island named `name` on a page.
+fn island_props(html: &str, name: &str) -> String {
+    let (_, rest) = html.split_once(&format!(r#"data-component="{name}"#)).unwrap_or_else(|| panic!("no {name} island"));
+    let (_, props) = rest.split_once(r#"data-props=""#).expect("the island has props");
+    props.split_once('"').unwrap().0.replace("&quot;", "\"")
+}
+
 /// Rooms listed on a directory page, in order (by their links).
 fn listed(html: &str) -> Vec<String> {
     html.match_indices("#latest\"").map(|(end, _)| {
@@ -238,6 +245,47 @@ backend_tests! {
 
         assert_eq!(set_room(&app, &slug, "Reading room", "private", None).await.status(), StatusCode::OK);
         assert_eq!(get(&app, &visitor, &path).await.status, StatusCode::NOT_FOUND, "made private: gone at once");
+        app.stop().await;
+    }
+
+    /// A signed-out reader's latest page is kept live by fetching it again
+    /// (`reader.rs`): its island carries no messages, its list says which
+    /// versions it shows (where the reader's socket resumes), and a fetch
+    /// keyed by a change shows that change at once, one render shared by
+    /// every reader asking with that key, even while the plain page is
+    /// still cached without it. An older page is not live at all.
+    async fn readers_refresh_by_change(env: TestEnv) {
+        let app = spawn_app(env).await;
+        app.sign_up("alice", PASSWORD).await;
+        let slug = app.create_room("Live reading", "public").await;
+        let (room, path) = (app.room_id(&slug).await, format!("/r/{slug}"));
+        assert_eq!(app.post(room, "first words").await.status(), StatusCode::OK);
+        app.until_stored(room).await;
+
+        let visitor = browser().0;
+        let page = get(&app, &visitor, &path).await;
+        let newest = app.env.store.room_last_seq(room).await.unwrap();
+        assert!(page.html.contains(&format!(r#"data-version="{}""#, newest.0)), "the list names its newest version");
+        assert!(page.html.contains(r#"data-reactions="0""#));
+        assert!(page.html.contains(r#"data-testid="connection""#) && page.html.contains(r#"data-live="● Live""#));
+        let island = island_props(&page.html, "ReadOnlyConversation");
+        assert_eq!(island, format!(r#"{{"room":{}}}"#, room.0), "the island is told the room, and nothing else");
+
+        // Stored by another process (the worker): the plain page, shared
+        // for a second, does not show it yet; a keyed fetch does, and is
+        // shared by the readers who ask with the same key.
+        let elsewhere = write_past(&app.env.store, room, "alice", &[0]).await;
+        let keyed = format!("{path}?live=1f2e");
+        let (first, second) = (get(&app, &visitor, &keyed).await, get(&app, &browser().0, &keyed).await);
+        assert_eq!(first.status, StatusCode::OK);
+        assert!(first.html.contains(&elsewhere[0].body), "a fetch keyed by the change shows it");
+        assert!(first.html.contains(&format!(r#"data-version="{}""#, newest.0 + 1)));
+        assert_eq!(first.html.replace(nonce(&first.html), ""), second.html.replace(nonce(&second.html), ""), "one render for both");
+        assert!(!get(&app, &visitor, &path).await.html.contains(&elsewhere[0].body), "the plain page stays shared for its second");
+
+        let older = get(&app, &visitor, &format!("{path}?before={}", newest.0 + 1)).await;
+        assert!(older.html.contains("first words"));
+        assert!(!older.html.contains(r#"data-testid="connection""#) && !older.html.contains("ReadOnlyConversation"), "an older page is not live");
         app.stop().await;
     }
 

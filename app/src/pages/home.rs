@@ -249,16 +249,18 @@ pub fn LocalTime(at: UnixMillis) -> impl IntoView {
     let text = RwSignal::new(iso.replace('T', " ")[..16].to_owned() + " UTC");
     #[cfg(feature = "hydrate")]
     {
-        Effect::new(move |_| {
-            // The page's language, as the server wrote it on `<html lang>`.
-            let locale = document().document_element().map(|html| html.get_attribute("lang").unwrap_or_default()).unwrap_or_default();
-            let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.0 as f64));
-            let options = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
-            let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
-            let formatted = date.to_locale_string(&locale, &options);
-            text.set(formatted.as_string().unwrap_or_default());
-        });
+        Effect::new(move |_| text.set(local_time_text(&js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.0 as f64)))));
     }
     view! { <time datetime=iso>{text}</time> }
+}
+
+/// A time as the reader's browser writes it, in the page's language (as the
+/// server wrote it on `<html lang>`).
+#[cfg(feature = "hydrate")]
+pub fn local_time_text(date: &js_sys::Date) -> String {
+    let locale = document().document_element().map(|html| html.get_attribute("lang").unwrap_or_default()).unwrap_or_default();
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+    let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
+    date.to_locale_string(&locale, &options).as_string().unwrap_or_default()
 }

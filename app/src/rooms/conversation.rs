@@ -96,9 +96,9 @@ pub fn RoomPage() -> impl IntoView {
     }
 }
 
-/// What a room's or a thread's page shows around its header: the island
-/// (the read-only one for signed-out readers, the member's otherwise) and,
-/// beside it, what a person without a composer may do instead.
+/// What a room's or a thread's page shows around its header: the member's
+/// island, or for a signed-out reader the server-rendered conversation
+/// ([`super::reader`]), and, beside it, what a person without a composer may do instead.
 pub(super) struct ConversationPage {
     /// The page's own path (where signing in comes back to).
     pub path: String,
@@ -128,12 +128,7 @@ impl ConversationPage {
             ("grid gap-6 lg:grid-cols-[15rem_minmax(0,1fr)]", "-mt-3 lg:col-start-2")
         };
         let island = if viewer.is_none() {
-            view! {
-                <ReadOnlyConversation room=room.id slug=room.slug.clone() messages has_older latest thread reactions_seq=room.reactions_seq phrases=Phrases::for_reader()>
-                    {header}
-                </ReadOnlyConversation>
-            }
-                .into_any()
+            super::reader::read_only_conversation(header, &room, messages, has_older, latest, thread)
         } else {
             view! {
                 <Conversation
@@ -275,42 +270,6 @@ pub(super) fn Conversation(
     }
 }
 
-/// The island of a signed-out reader of a public room (visitors, and the
-/// renderers of search engines): the messages, live on the latest page,
-/// and older ones when scrolling back; nothing to post, edit, translate or
-/// list. A lazy file of its own, sharing the message list with the
-/// member's island but none of the member's controls (see
-/// [`MemberControls`]), so such a reader loads the least code.
-#[island(lazy)]
-pub(super) fn ReadOnlyConversation(
-    room: RoomId,
-    slug: String,
-    /// Oldest first.
-    messages: Vec<MessageView>,
-    has_older: bool,
-    /// The latest page (live), not `?before=` (a stable archive).
-    latest: bool,
-    /// Set on a thread's page.
-    thread: Option<ThreadView>,
-    /// The room's reaction seq as the page was read.
-    reactions_seq: Seq,
-    /// Every word it shows, in the reader's language.
-    phrases: Phrases,
-    children: Children,
-) -> impl IntoView {
-    PhraseBook::provide(phrases);
-    let timeline = Timeline { thread: thread.as_ref().map(|t| t.root), ..Timeline::new(room, messages, has_older, None) };
-    timeline.reactions_heard.set_value(reactions_seq);
-    let socket = follow(timeline, thread.as_ref(), latest, Signal::stored(Vec::new()));
-    view! {
-        <section aria-labelledby="room-title" class="flex min-w-0 flex-col">
-            {children()}
-            {live_status(false, socket.is_some())}
-            {message_list(slug, latest, socket, None)}
-        </section>
-    }
-}
-
 /// Shares the timeline with the island's parts and, on the latest page,
 /// opens its socket (subscribed to `other_rooms` too, for their counts).
 fn follow(timeline: Timeline, thread: Option<&ThreadView>, latest: bool, other_rooms: Signal<Vec<RoomId>>) -> Option<Socket> {
@@ -321,12 +280,11 @@ fn follow(timeline: Timeline, thread: Option<&ThreadView>, latest: bool, other_r
     latest.then(|| live::connect(timeline, other_rooms))
 }
 
-/// What the member's island adds to the message list both islands share:
-/// the messages this tab is sending, and on each message its edit form and
-/// actions (reply, edit, delete, ask for a translation). Function pointers,
-/// provided as context by the member's island only: the read-only island
-/// provides none, so the bundle splitter leaves their code (and the server
-/// functions it calls) out of that island's file.
+/// What the member's island adds to the message list it shares with the
+/// server-rendered pages of signed-out readers: the messages this tab is
+/// sending, and on each message its edit form and actions (reply, edit,
+/// delete, ask for a translation). Provided as context by the member's
+/// island only; without it, the list is read-only.
 #[derive(Clone, Copy)]
 struct MemberControls {
     /// A member of the room (others who are signed in read its reactions).
@@ -559,7 +517,7 @@ pub(super) fn rows(messages: &std::collections::BTreeMap<tchatche_core::ids::Seq
         .collect()
 }
 
-fn message_list(slug: String, latest: bool, socket: Option<Socket>, editing: Option<OpenEdit>) -> impl IntoView {
+pub(super) fn message_list(slug: String, latest: bool, socket: Option<Socket>, editing: Option<OpenEdit>) -> impl IntoView {
     let say = PhraseBook::expect();
     let timeline = expect_context::<Timeline>();
     let controls = use_context::<MemberControls>();
@@ -643,7 +601,14 @@ fn message_list(slug: String, latest: bool, socket: Option<Socket>, editing: Opt
 
     let viewer = data_viewer(&timeline);
     view! {
-        <div node_ref=list class="max-h-[65vh] min-h-[40vh] overflow-y-auto rounded-xl border border-slate-200 py-2 dark:border-slate-800" data-testid="messages">
+        // The versions it shows: where a signed-out reader's socket resumes.
+        <div
+            node_ref=list
+            class="max-h-[65vh] min-h-[40vh] overflow-y-auto rounded-xl border border-slate-200 py-2 dark:border-slate-800"
+            data-testid="messages"
+            data-version=timeline.newest_version().0
+            data-reactions=timeline.reactions_heard.get_value().0
+        >
             <p class="px-3 pb-2 text-center text-sm">
                 {move || {
                     timeline

@@ -1,6 +1,6 @@
-//! The live side of a conversation in the browser: the room's timeline as
-//! signals, and the one WebSocket of the tab (reconnecting with backoff and
-//! jitter, resuming from the last version seen).
+//! The live side of a member's conversation in the browser: the room's
+//! timeline as signals, fed by the tab's socket ([`super::socket`]), which
+//! resumes after the last version seen.
 
 use std::collections::BTreeMap;
 
@@ -256,13 +256,15 @@ impl Timeline {
 #[derive(Clone, Copy)]
 pub struct Socket {
     #[cfg(feature = "hydrate")]
-    inner: StoredValue<client::Handle, LocalStorage>,
+    inner: StoredValue<super::socket::Handle, LocalStorage>,
 }
 
 impl Socket {
     pub fn send(&self, frame: tchatche_core::event::ClientFrame) {
         #[cfg(feature = "hydrate")]
-        self.inner.with_value(|handle| handle.send(&frame));
+        if let Ok(text) = serde_json::to_string(&frame) {
+            self.inner.with_value(|handle| handle.send(&text));
+        }
         #[cfg(not(feature = "hydrate"))]
         let _ = frame;
     }
@@ -273,7 +275,7 @@ impl Socket {
 pub fn connect(timeline: Timeline, other_rooms: Signal<Vec<RoomId>>) -> Socket {
     #[cfg(feature = "hydrate")]
     {
-        let handle = client::Handle::start(timeline, other_rooms);
+        let handle = super::socket::Handle::start(std::rc::Rc::new(TimelineListener { timeline, other_rooms }));
         let inner = StoredValue::new_local(handle);
         on_cleanup(move || inner.with_value(|handle| handle.stop()));
         Socket { inner }
@@ -285,214 +287,49 @@ pub fn connect(timeline: Timeline, other_rooms: Signal<Vec<RoomId>>) -> Socket {
     }
 }
 
+/// The member's island listens with its whole timeline: every frame is
+/// decoded and applied.
 #[cfg(feature = "hydrate")]
-mod client {
-    use std::{cell::RefCell, rc::Rc};
+struct TimelineListener {
+    timeline: Timeline,
+    other_rooms: Signal<Vec<RoomId>>,
+}
 
-    use leptos::prelude::*;
-    use tchatche_core::{
-        event::{ClientFrame, ServerFrame},
-        ids::RoomId,
-    };
-    use wasm_bindgen::{JsCast, closure::Closure};
-    use web_sys::{CloseEvent, MessageEvent, WebSocket};
-
-    use super::{Connection, Timeline};
-
-    const PING_EVERY_MS: i32 = 20_000;
-    /// How often the tab checks its socket (and forgets old typing notices).
-    const TICK_MS: i32 = 2_000;
-    /// Without a word from the server for this long, the socket is dead.
-    const SILENCE_LIMIT_MS: f64 = 50_000.0;
-    const MAX_BACKOFF_MS: f64 = 30_000.0;
-
-    struct State {
-        socket: Option<WebSocket>,
-        attempts: u32,
-        last_heard: f64,
-        last_ping: f64,
-        stopped: bool,
-        timers: Vec<i32>,
-        _closures: Vec<Box<dyn std::any::Any>>,
+#[cfg(feature = "hydrate")]
+impl super::socket::Listener for TimelineListener {
+    /// Resumes after the newest version this tab has: the server sends
+    /// everything newer first, then live events. The other rooms only
+    /// count what comes from now on.
+    fn subscriptions(&self) -> Vec<String> {
+        use tchatche_core::event::ClientFrame;
+        let room = self.timeline.room;
+        let after = Some(self.timeline.newest_version());
+        let reactions_after = Some(self.timeline.reactions_heard.get_value());
+        let others = self.other_rooms.get_untracked().into_iter().filter(|other| *other != room);
+        std::iter::once(ClientFrame::Subscribe { room, after, reactions_after })
+            .chain(others.map(|room| ClientFrame::Subscribe { room, after: None, reactions_after: None }))
+            .filter_map(|frame| serde_json::to_string(&frame).ok())
+            .collect()
     }
 
-    /// The tab's socket and its reconnect loop.
-    #[derive(Clone)]
-    pub struct Handle {
-        state: Rc<RefCell<State>>,
-        timeline: Timeline,
-        other_rooms: Signal<Vec<RoomId>>,
+    fn connection(&self, state: Connection) {
+        self.timeline.connection.set(state);
     }
 
-    fn now() -> f64 {
-        js_sys::Date::now()
+    fn frame(&self, text: &str) -> bool {
+        let Ok(frame) = serde_json::from_str::<ServerFrame>(text) else { return true };
+        match frame {
+            ServerFrame::Reload(room) if room == self.timeline.room => {
+                let _ = window().location().reload();
+            }
+            ServerFrame::Denied(room) if room == self.timeline.room => return false,
+            frame => self.timeline.receive(frame, super::socket::now()),
+        }
+        true
     }
 
-    impl Handle {
-        pub fn start(timeline: Timeline, other_rooms: Signal<Vec<RoomId>>) -> Self {
-            let state = State {
-                socket: None,
-                attempts: 0,
-                last_heard: now(),
-                last_ping: now(),
-                stopped: false,
-                timers: Vec::new(),
-                _closures: Vec::new(),
-            };
-            let handle = Self { state: Rc::new(RefCell::new(state)), timeline, other_rooms };
-            handle.open();
-            handle.start_heartbeat();
-            handle
-        }
-
-        pub fn send(&self, frame: &ClientFrame) {
-            let state = self.state.borrow();
-            if let Some(socket) = state.socket.as_ref().filter(|s| s.ready_state() == WebSocket::OPEN)
-                && let Ok(text) = serde_json::to_string(frame)
-            {
-                let _ = socket.send_with_str(&text);
-            }
-        }
-
-        pub fn stop(&self) {
-            let mut state = self.state.borrow_mut();
-            state.stopped = true;
-            if let Some(socket) = state.socket.take() {
-                let _ = socket.close();
-            }
-            let window = window();
-            for timer in state.timers.drain(..) {
-                window.clear_interval_with_handle(timer);
-                window.clear_timeout_with_handle(timer);
-            }
-        }
-
-        fn url() -> String {
-            let location = window().location();
-            let scheme = if location.protocol().unwrap_or_default() == "https:" { "wss" } else { "ws" };
-            format!("{scheme}://{}/ws", location.host().unwrap_or_default())
-        }
-
-        fn open(&self) {
-            if self.state.borrow().stopped {
-                return;
-            }
-            self.timeline.connection.set(Connection::Connecting);
-            let Ok(socket) = WebSocket::new(&Self::url()) else {
-                self.retry_later();
-                return;
-            };
-            let on_open = {
-                let handle = self.clone();
-                Closure::<dyn FnMut()>::new(move || handle.on_open())
-            };
-            let on_message = {
-                let handle = self.clone();
-                Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| handle.on_message(event))
-            };
-            let on_close = {
-                let handle = self.clone();
-                Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| handle.on_close())
-            };
-            socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-            socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-            socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-            let mut state = self.state.borrow_mut();
-            state.socket = Some(socket);
-            state._closures = vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
-        }
-
-        fn on_open(&self) {
-            {
-                let mut state = self.state.borrow_mut();
-                state.attempts = 0;
-                state.last_heard = now();
-            }
-            self.timeline.connection.set(Connection::Live);
-            // Resume after the newest version this tab has: the server sends
-            // everything newer first, then live events.
-            let after = self.timeline.newest_version();
-            let reactions_after = self.timeline.reactions_heard.get_value();
-            self.send(&ClientFrame::Subscribe { room: self.timeline.room, after: Some(after), reactions_after: Some(reactions_after) });
-            for room in self.other_rooms.get_untracked() {
-                if room != self.timeline.room {
-                    self.send(&ClientFrame::Subscribe { room, after: None, reactions_after: None });
-                }
-            }
-        }
-
-        fn on_message(&self, event: MessageEvent) {
-            self.state.borrow_mut().last_heard = now();
-            let Some(text) = event.data().as_string() else { return };
-            let Ok(frame) = serde_json::from_str::<ServerFrame>(&text) else { return };
-            match frame {
-                ServerFrame::Reload(room) if room == self.timeline.room => {
-                    let _ = window().location().reload();
-                }
-                ServerFrame::Denied(room) if room == self.timeline.room => {
-                    self.stop();
-                }
-                frame => self.timeline.receive(frame, now()),
-            }
-        }
-
-        fn on_close(&self) {
-            let stopped = {
-                let mut state = self.state.borrow_mut();
-                state.socket = None;
-                state.stopped
-            };
-            if !stopped {
-                self.retry_later();
-            }
-        }
-
-        /// Exponential backoff (0.5 s doubling, at most 30 s) with jitter,
-        /// so a restarted server is not hit by every tab at once.
-        fn retry_later(&self) {
-            let attempts = {
-                let mut state = self.state.borrow_mut();
-                state.attempts += 1;
-                state.attempts
-            };
-            let base = (500.0 * 2f64.powi(attempts.min(10) as i32 - 1)).min(MAX_BACKOFF_MS);
-            let delay = base * (0.5 + js_sys::Math::random());
-            self.timeline.connection.set(Connection::Retrying((delay / 1000.0).ceil() as u32));
-            let handle = self.clone();
-            let reopen = Closure::once_into_js(move || handle.open());
-            if let Ok(timer) =
-                window().set_timeout_with_callback_and_timeout_and_arguments_0(reopen.unchecked_ref(), delay as i32)
-            {
-                self.state.borrow_mut().timers.push(timer);
-            }
-        }
-
-        fn start_heartbeat(&self) {
-            let handle = self.clone();
-            let tick = Closure::<dyn FnMut()>::new(move || {
-                let (silent, ping_due, socket) = {
-                    let state = handle.state.borrow();
-                    let now = now();
-                    (now - state.last_heard > SILENCE_LIMIT_MS, now - state.last_ping >= f64::from(PING_EVERY_MS), state.socket.clone())
-                };
-                handle.timeline.expire_typing(now());
-                if let Some(socket) = socket {
-                    if silent {
-                        let _ = socket.close(); // triggers a reconnect
-                    } else if ping_due {
-                        handle.state.borrow_mut().last_ping = now();
-                        handle.send(&ClientFrame::Ping);
-                    }
-                }
-            });
-            if let Ok(timer) = window()
-                .set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), TICK_MS)
-            {
-                self.state.borrow_mut().timers.push(timer);
-            }
-            // The interval lives as long as the page; stop() clears it.
-            tick.forget();
-        }
+    fn tick(&self, now: f64) {
+        self.timeline.expire_typing(now);
     }
 }
 

@@ -10,6 +10,9 @@ mod forms;
 mod live;
 mod manage;
 mod reactions;
+mod reader;
+#[cfg(feature = "hydrate")]
+mod socket;
 mod thread;
 mod translation;
 
