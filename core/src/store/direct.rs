@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::{
     Room, Store,
-    messages::id_list,
+    messages::{id_list, push_ids},
     on_pool,
     rooms::ROOM_COLUMNS,
     users::SELECT_USERS,
@@ -66,11 +66,7 @@ impl Store {
                  JOIN room_members theirs ON theirs.room_id = mine.room_id WHERE mine.user_id = ",
             );
             query.push_bind(person).push(" AND theirs.user_id IN (");
-            let mut list = query.separated(", ");
-            for other in &wanted {
-                list.push_bind(*other);
-            }
-            query.push(")");
+            push_ids(&mut query, &wanted);
             query.build_query_scalar().fetch_one(pool).await?
         });
         Ok(found == wanted.len() as i64)
@@ -81,11 +77,7 @@ impl Store {
         let count: i64 = on_pool!(self, pool => {
             let mut query = id_list("SELECT COUNT(*) FROM blocks WHERE blocker_id IN (", people);
             query.push(" AND blocked_id IN (");
-            let mut list = query.separated(", ");
-            for person in people {
-                list.push_bind(*person);
-            }
-            query.push(")");
+            push_ids(&mut query, people);
             query.build_query_scalar().fetch_one(pool).await?
         });
         Ok(count > 0)

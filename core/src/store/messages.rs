@@ -44,12 +44,22 @@ where
     Id: Copy + sqlx::Encode<'a, DB> + sqlx::Type<DB> + 'a,
 {
     let mut query = QueryBuilder::new(start);
+    push_ids(&mut query, ids);
+    query
+}
+
+/// Appends the ids, bound, and a closing parenthesis to a statement that
+/// ends with `IN (`.
+pub(super) fn push_ids<'a, DB, Id>(query: &mut QueryBuilder<'a, DB>, ids: &[Id])
+where
+    DB: sqlx::Database,
+    Id: Copy + sqlx::Encode<'a, DB> + sqlx::Type<DB> + 'a,
+{
     let mut list = query.separated(", ");
     for id in ids {
         list.push_bind(*id);
     }
     query.push(")");
-    query
 }
 
 /// What a history page walks: a room's timeline, or one thread's replies.

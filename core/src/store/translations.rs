@@ -77,7 +77,7 @@ impl Store {
     /// The current translations into `lang` of some messages.
     pub async fn translations(&self, messages: &[MessageId], lang: &str) -> Result<HashMap<MessageId, Translation>> {
         let mut found = HashMap::new();
-        for chunk in messages.chunks(500) {
+        for chunk in messages.chunks(super::messages::ROWS_PER_STATEMENT) {
             let rows = on_pool!(self, pool => {
                 let mut query = QueryBuilder::new(
                     "SELECT t.message_id, t.lang, t.version, t.html FROM message_translations t
@@ -85,11 +85,7 @@ impl Store {
                      WHERE t.lang = ",
                 );
                 query.push_bind(lang).push(" AND t.message_id IN (");
-                let mut ids = query.separated(", ");
-                for id in chunk {
-                    ids.push_bind(*id);
-                }
-                query.push(")");
+                super::messages::push_ids(&mut query, chunk);
                 query.build_query_as::<TranslationRow>().fetch_all(pool).await?
             });
             for row in rows {
