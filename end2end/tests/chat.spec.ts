@@ -175,6 +175,45 @@ test.describe("chat", () => {
   });
 });
 
+test.describe("visitors following live", () => {
+  test("a visitor reading back keeps their place while new messages come; at the bottom, they follow", async ({ browser }, info) => {
+    test.skip(!jsEnabled(info), "following live is what the JavaScript client does");
+    const alice = await person(browser, info, uniqueName("alice"));
+    const slug = await createRoom(alice.page, info, `Busy ${uniqueName("r")}`);
+    // Ten tall messages (posting's burst): more than the list shows at once.
+    for (let i = 1; i <= 10; i++) await send(alice.page, `line ${i}\n\n${"more words\n\n".repeat(6)}`);
+    await expect(messages(alice.page).getByText("line 10", { exact: true })).toBeVisible();
+    await expect(alice.page.getByTestId("pending")).toHaveCount(0);
+
+    const visitor = await browser.newContext();
+    const page = await visitor.newPage();
+    const problems = watchConsole(page);
+    await page.goto(`/r/${slug}`);
+    await ready(page, info);
+    await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
+    // Opens at the newest message.
+    await expect(messages(page).getByText("line 10", { exact: true })).toBeInViewport();
+
+    // Scrolled back to the middle: a new message does not move what they read.
+    await messages(page).getByText("line 5", { exact: true }).evaluate((line) => line.scrollIntoView({ block: "start" }));
+    await expect(messages(page).getByText("line 5", { exact: true })).toBeInViewport();
+    await expect(messages(page).getByText("line 1", { exact: true })).not.toBeInViewport();
+    await send(alice.page, "line 11");
+    await expect(messages(page).getByText("line 11", { exact: true })).toBeAttached();
+    await expect(messages(page).getByText("line 5", { exact: true })).toBeInViewport();
+    await expect(messages(page).getByText("line 1", { exact: true })).not.toBeInViewport();
+    await expect(messages(page).getByText("line 11", { exact: true })).not.toBeInViewport();
+
+    // Back at the bottom, the next one scrolls into view.
+    await messages(page).evaluate((list) => (list.scrollTop = list.scrollHeight));
+    await send(alice.page, "line 12");
+    await expect(messages(page).getByText("line 12", { exact: true })).toBeInViewport();
+    expect(problems).toEqual([]);
+    await visitor.close();
+    await alice.context.close();
+  });
+});
+
 test.describe("reconnecting", () => {
   // Two scaled servers (PostgreSQL + Redis) of our own, so one can be stopped
   // and started again while a page stays open on it.
