@@ -85,24 +85,28 @@ impl SharedPages {
     }
 
     /// The slot serving `key`: the current one, or a new one (replacing a
-    /// stale one) unless the cache is full of fresh pages.
-    fn slot(&self, key: &PageKey, afresh: bool) -> Option<Arc<Slot>> {
+    /// stale one). A cache full of fresh pages forgets its oldest: readers
+    /// following a busy room ask for a new address at each change, and the
+    /// newest pages are the ones being asked for.
+    fn slot(&self, key: &PageKey, afresh: bool) -> Arc<Slot> {
         let writes = self.writes.load(Ordering::SeqCst);
         let now = Instant::now();
         let is_fresh = |slot: &Slot| slot.writes == writes && now.duration_since(slot.rendered_at) < FRESH_FOR;
         let mut pages = self.pages.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(slot) = pages.get(key).filter(|slot| !afresh && is_fresh(slot)) {
-            return Some(slot.clone());
+            return slot.clone();
         }
         if pages.len() >= MAX_PAGES && !pages.contains_key(key) {
             pages.retain(|_, slot| is_fresh(slot));
-            if pages.len() >= MAX_PAGES {
-                return None;
+            if pages.len() >= MAX_PAGES
+                && let Some(oldest) = pages.iter().min_by_key(|(_, slot)| slot.rendered_at).map(|(key, _)| key.clone())
+            {
+                pages.remove(&oldest);
             }
         }
         let slot = Arc::new(Slot { rendered_at: now, writes, page: OnceCell::new() });
         pages.insert(key.clone(), slot.clone());
-        Some(slot)
+        slot
     }
 
     fn remove(&self, key: &PageKey, slot: &Arc<Slot>) {
@@ -120,7 +124,7 @@ pub async fn share_public_pages(State(shared): State<SharedPages>, request: Requ
         return next.run(request).await;
     }
     let key = PageKey::of(&request);
-    let Some(slot) = shared.slot(&key, asks_afresh(request.headers())) else { return next.run(request).await };
+    let slot = shared.slot(&key, asks_afresh(request.headers()));
 
     // A GET has no body: its head is all it takes to render it again.
     let (head, _) = request.into_parts();
@@ -263,6 +267,25 @@ mod tests {
         assert_eq!(plain, PageKey::of(&request("/r/lobby", &[(header::ACCEPT_LANGUAGE, "sv, xx")])), "unsupported: English");
     }
 
+    /// Readers following a busy room ask for a new address at each change
+    /// (`?live=`): a cache full of fresh pages makes room for the next one
+    /// by forgetting its oldest, so that page is still shared.
+    #[test]
+    fn a_full_cache_still_shares_new_pages() {
+        let shared = SharedPages::default();
+        let key = |n: usize| PageKey::of(&request(&format!("/r/lobby?live={n}"), &[]));
+        let first = shared.slot(&key(0), false);
+        std::thread::sleep(std::time::Duration::from_millis(2)); // strictly the oldest
+        for n in 1..MAX_PAGES {
+            shared.slot(&key(n), false);
+        }
+        let newest = shared.slot(&key(MAX_PAGES), false);
+        assert!(Arc::ptr_eq(&newest, &shared.slot(&key(MAX_PAGES), false)), "the new page is shared");
+        assert!(Arc::ptr_eq(&shared.slot(&key(1), false), &shared.slot(&key(1), false)), "the others still are");
+        assert_eq!(shared.pages.lock().unwrap().len(), MAX_PAGES, "memory stays bounded");
+        assert!(!Arc::ptr_eq(&first, &shared.slot(&key(0), false)), "the oldest was forgotten");
+    }
+
     #[test]
     fn hard_reloads_ask_afresh() {
         let asks = |value: &str| asks_afresh(request("/", &[(header::CACHE_CONTROL, value)]).headers());
@@ -310,12 +333,12 @@ mod tests {
     fn writes_make_every_page_stale() {
         let shared = SharedPages::default();
         let key = PageKey::of(&request("/r/lobby", &[]));
-        let first = shared.slot(&key, false).unwrap();
-        assert!(Arc::ptr_eq(&first, &shared.slot(&key, false).unwrap()));
-        assert!(!Arc::ptr_eq(&first, &shared.slot(&key, true).unwrap()), "a hard reload renders afresh");
-        let current = shared.slot(&key, false).unwrap();
+        let first = shared.slot(&key, false);
+        assert!(Arc::ptr_eq(&first, &shared.slot(&key, false)));
+        assert!(!Arc::ptr_eq(&first, &shared.slot(&key, true)), "a hard reload renders afresh");
+        let current = shared.slot(&key, false);
         shared.forget_all();
-        assert!(!Arc::ptr_eq(&current, &shared.slot(&key, false).unwrap()));
+        assert!(!Arc::ptr_eq(&current, &shared.slot(&key, false)));
     }
 
     #[test]
@@ -331,16 +354,5 @@ mod tests {
         for private in PRIVATE_WRITES {
             assert!(!changes_shared_pages(&Method::POST, private, StatusCode::OK, None), "{private}");
         }
-    }
-
-    #[test]
-    fn a_full_cache_shares_no_more_pages() {
-        let shared = SharedPages::default();
-        let key = |n: usize| PageKey::of(&request(&format!("/r/room-{n}"), &[]));
-        for n in 0..MAX_PAGES {
-            assert!(shared.slot(&key(n), false).is_some());
-        }
-        assert!(shared.slot(&key(MAX_PAGES), false).is_none(), "rendered without being kept");
-        assert!(shared.slot(&key(0), false).is_some(), "the pages kept are still shared");
     }
 }
