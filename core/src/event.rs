@@ -284,8 +284,11 @@ impl ClientFrame {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FrameKind {
     /// Something a reader sees changed (a message, its reactions), or may
-    /// have (a resync, too much missed): show the page as it is now.
+    /// have (a resync): show the page as it is now.
     Changed,
+    /// Too much was missed to say what: show the page as it is now,
+    /// rendered afresh (the same frame reaches readers at different times).
+    Missed,
     /// The room is not (or no longer) visible to this viewer.
     Denied,
     /// Nothing a reader shows (typing, presence, pongs, subscriptions).
@@ -294,9 +297,11 @@ pub enum FrameKind {
 
 impl FrameKind {
     pub fn of(frame: &str) -> Self {
-        const CHANGED: [&str; 4] = [r#"{"event":{"message":"#, r#"{"event":{"reacted":"#, r#"{"event":{"resync":"#, r#"{"reload":"#];
+        const CHANGED: [&str; 3] = [r#"{"event":{"message":"#, r#"{"event":{"reacted":"#, r#"{"event":{"resync":"#];
         if CHANGED.iter().any(|prefix| frame.starts_with(prefix)) {
             Self::Changed
+        } else if frame.starts_with(r#"{"reload":"#) {
+            Self::Missed
         } else if frame.starts_with(r#"{"denied":"#) {
             Self::Denied
         } else {
@@ -372,7 +377,7 @@ mod tests {
         let reactions = Reactions::default();
         assert_eq!(kind(ServerFrame::Event(RoomEvent::Reacted { room_id: RoomId(7), message_id: message.id, reactions })), FrameKind::Changed);
         assert_eq!(kind(ServerFrame::Event(RoomEvent::Resync(RoomId(7)))), FrameKind::Changed);
-        assert_eq!(kind(ServerFrame::Reload(RoomId(7))), FrameKind::Changed);
+        assert_eq!(kind(ServerFrame::Reload(RoomId(7))), FrameKind::Missed);
         assert_eq!(kind(ServerFrame::Denied(RoomId(7))), FrameKind::Denied);
         assert_eq!(kind(ServerFrame::Pong), FrameKind::Other);
         assert_eq!(kind(ServerFrame::Subscribed { room: RoomId(7), member: false, online: Vec::new() }), FrameKind::Other);

@@ -194,6 +194,10 @@ test.describe("visitors following live", () => {
     // Opens at the newest message.
     await expect(messages(page).getByText("line 10", { exact: true })).toBeInViewport();
 
+    // The live region stays the same element (screen readers announce
+    // what is added to it, not a region put in its place).
+    await page.getByRole("log").evaluate((log) => log.setAttribute("data-marked", "yes"));
+
     // Scrolled back to the middle: a new message does not move what they read.
     await messages(page).getByText("line 5", { exact: true }).evaluate((line) => line.scrollIntoView({ block: "start" }));
     await expect(messages(page).getByText("line 5", { exact: true })).toBeInViewport();
@@ -208,6 +212,8 @@ test.describe("visitors following live", () => {
     await messages(page).evaluate((list) => (list.scrollTop = list.scrollHeight));
     await send(alice.page, "line 12");
     await expect(messages(page).getByText("line 12", { exact: true })).toBeInViewport();
+    await expect(page.locator('[role="log"][data-marked="yes"]')).toHaveCount(1);
+    await expect(messages(page).getByText("line 1", { exact: true })).toHaveCount(1);
     expect(problems).toEqual([]);
     await visitor.close();
     await alice.context.close();

@@ -601,7 +601,8 @@ pub(super) fn message_list(slug: String, latest: bool, socket: Option<Socket>, e
 
     let viewer = data_viewer(&timeline);
     view! {
-        // The versions it shows: where a signed-out reader's socket resumes.
+        // The versions it shows, as rendered (the member's island does not
+        // keep them up to date): where a signed-out reader's socket resumes.
         <div
             node_ref=list
             class="max-h-[65vh] min-h-[40vh] overflow-y-auto rounded-xl border border-slate-200 py-2 dark:border-slate-800"
@@ -719,7 +720,7 @@ pub(super) fn MessageRow(
             </div>
             <div class="min-w-0 flex-1">
                 {row.first_of_group.then(|| view! {
-                    <p class="flex items-baseline gap-2">
+                    <p class="flex items-baseline gap-2" data-part="header">
                         <bdi class="font-semibold">{name.clone()}</bdi>
                         <span class="text-xs text-slate-500 dark:text-slate-400"><LocalTime at=message.created_at /></span>
                     </p>

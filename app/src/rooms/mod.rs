@@ -54,6 +54,9 @@ pub struct RoomInfo {
     /// The room's reaction seq as the page was read (live reactions resume
     /// after it).
     pub reactions_seq: tchatche_core::ids::Seq,
+    /// The room's newest version as the page was read (read before its
+    /// messages): a signed-out reader's socket resumes after it.
+    pub version: tchatche_core::ids::Seq,
 }
 
 /// Everything the conversation page renders on the server.
@@ -206,6 +209,7 @@ pub(crate) mod access {
             is_member: member,
             direct: room.is_direct(),
             reactions_seq: room.reactions_seq,
+            version: room.last_seq,
         }
     }
 

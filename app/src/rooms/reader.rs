@@ -5,13 +5,15 @@
 //! The island carries no view of a message, no timeline and no JSON
 //! decoder. It listens on the socket only for the kind of each frame
 //! ([`FrameKind`]); when something it shows changed, it fetches the page
-//! again (at most once a second) and swaps in the new message list. Those
-//! fetches carry a key made from the frame that prompted them, so readers
-//! who heard the same frame ask for the same address, and the server's
-//! one-second page cache (`server::shared_pages`) renders it once for
-//! them all, after the change was stored (events are sent after their
-//! commit). Older messages are plain `?before=` links, as without
-//! JavaScript.
+//! again (at most once a second) and merges the fetched rows into the list
+//! by id: a changed row is replaced, a new one appended, nothing removed,
+//! so the reader keeps their place, focus stays, and screen readers hear
+//! only what is new. Those fetches carry a key made from the frame that
+//! prompted them, so readers of one server process who heard the same
+//! frame, in the same language, ask for the same address, and its
+//! one-second page cache (`server::shared_pages`) renders it once for them,
+//! after the change was stored (events are sent after their commit).
+//! Older messages are plain `?before=` links, as without JavaScript.
 
 use leptos::prelude::*;
 use tchatche_core::{event::MessageView, ids::RoomId};
@@ -35,10 +37,10 @@ pub(super) fn read_only_conversation(
     thread: Option<ThreadView>,
 ) -> AnyView {
     let say = PhraseBook::provide(Phrases::for_reader());
-    let timeline = Timeline { thread: thread.as_ref().map(|t| t.root), ..Timeline::new(room.id, messages, has_older, None) };
-    if let Some(thread) = &thread {
-        timeline.heard.set_value(thread.room_version);
-    }
+    let timeline = Timeline { thread: thread.map(|t| t.root), ..Timeline::new(room.id, messages, has_older, None) };
+    // Versions of messages not on the page (an old one edited) are heard
+    // too: the socket does not send them again.
+    timeline.heard.set_value(room.version);
     timeline.reactions_heard.set_value(room.reactions_seq);
     provide_context(timeline);
     let transcript = view! {
@@ -107,6 +109,9 @@ mod refresh {
     /// A reader fetches the page at most once per this long, however busy
     /// the room (what changed meanwhile comes with the next fetch).
     const MIN_GAP_MS: f64 = 1_000.0;
+    /// A fetch that failed is tried again this many times (then the next
+    /// change, or the socket's next catch-up, brings it).
+    const RETRIES: u32 = 3;
     /// The message list, on this page and on a fetched one.
     const LIST: &str = "[data-testid=messages]";
     /// Closer than this to the bottom, the reader follows new messages.
@@ -132,6 +137,7 @@ mod refresh {
         running: bool,
         waiting: Option<u64>,
         last_start: f64,
+        failures: u32,
     }
 
     impl Listener for PageRefresh {
@@ -159,7 +165,14 @@ mod refresh {
         fn frame(&self, text: &str) -> bool {
             match FrameKind::of(text) {
                 FrameKind::Changed => changed(&self.fetches, fnv1a(text)),
-                FrameKind::Denied => return false,
+                // The same frame reaches readers at different times: a
+                // key of their own, so none gets a render older than it.
+                FrameKind::Missed => changed(&self.fetches, (js_sys::Math::random() * 9e15) as u64),
+                // No longer visible (made private): the page says so.
+                FrameKind::Denied => {
+                    let _ = window().location().reload();
+                    return false;
+                }
                 FrameKind::Other => {}
             }
             true
@@ -171,12 +184,11 @@ mod refresh {
     fn changed(fetches: &Rc<RefCell<Fetches>>, key: u64) {
         let wait = {
             let mut state = fetches.borrow_mut();
+            state.waiting = Some(key);
             if state.running {
-                state.waiting = Some(key);
                 return;
             }
             state.running = true;
-            state.waiting = Some(key);
             (state.last_start + MIN_GAP_MS - socket::now()).max(0.0)
         };
         let fetches = fetches.clone();
@@ -189,12 +201,25 @@ mod refresh {
             state.last_start = socket::now();
             state.waiting.take().unwrap_or_default()
         };
-        if let Some(page) = fetch_page(key).await {
-            show(&page);
+        let fetched = fetch_page(key).await;
+        match &fetched {
+            Ok(page) => show(page),
+            // The thread or room is gone (deleted, made private): the page says so.
+            Err(Some(404 | 410)) => {
+                let _ = window().location().reload();
+                return;
+            }
+            Err(_) => {}
         }
         let next = {
             let mut state = fetches.borrow_mut();
             state.running = false;
+            if fetched.is_ok() {
+                state.failures = 0;
+            } else if state.failures < RETRIES {
+                state.failures += 1;
+                state.waiting.get_or_insert(key);
+            }
             state.waiting.take()
         };
         if let Some(key) = next {
@@ -202,24 +227,76 @@ mod refresh {
         }
     }
 
-    async fn fetch_page(key: u64) -> Option<String> {
+    /// The page as the server renders it now, or the status that refused
+    /// it (`None`: no answer).
+    async fn fetch_page(key: u64) -> Result<String, Option<u16>> {
         use wasm_bindgen_futures::JsFuture;
-        let path = window().location().pathname().ok()?;
-        let answer = JsFuture::from(window().fetch_with_str(&format!("{path}?live={key:x}"))).await.ok()?;
-        let response = answer.dyn_into::<web_sys::Response>().ok().filter(web_sys::Response::ok)?;
-        JsFuture::from(response.text().ok()?).await.ok()?.as_string()
+        let path = window().location().pathname().map_err(|_| None)?;
+        let answer = JsFuture::from(window().fetch_with_str(&format!("{path}?live={key:x}"))).await.map_err(|_| None)?;
+        let response = answer.dyn_into::<web_sys::Response>().map_err(|_| None)?;
+        if !response.ok() {
+            return Err(Some(response.status()));
+        }
+        JsFuture::from(response.text().map_err(|_| None)?).await.ok().and_then(|text| text.as_string()).ok_or(None)
     }
 
-    /// Swaps in the fetched page's message list, keeping the reader's place:
-    /// at the bottom, following; elsewhere, on the message they were at.
+    /// Merges the fetched page's rows into the list, keeping the reader's
+    /// place: at the bottom, following; elsewhere, on the message in view.
     fn show(page: &str) {
         let Ok(parser) = DomParser::new() else { return };
         let Ok(page) = parser.parse_from_string(page, SupportedType::TextHtml) else { return };
-        let (Some(fresh), Some(current)) = (page.query_selector(LIST).ok().flatten(), current_list()) else { return };
-        let place = Place::of(&current);
-        if current.replace_with_with_node_1(&fresh).is_ok() {
-            localize_times(&fresh);
-            place.restore(&fresh);
+        let (Some(fresh), Some(list)) = (page.query_selector(LIST).ok().flatten(), current_list()) else { return };
+        let Some(rows) = list.query_selector("ol").ok().flatten() else { return };
+        let place = Place::of(&list);
+        localize_times(&fresh);
+        merge(&rows, &fresh);
+        if rows.child_element_count() > 0
+            && let Ok(Some(empty)) = list.query_selector("[data-testid=no-messages]")
+        {
+            empty.remove();
+        }
+        // Where the socket resumes next time.
+        for name in ["data-version", "data-reactions"] {
+            if let Some(value) = fresh.get_attribute(name) {
+                let _ = list.set_attribute(name, &value);
+            }
+        }
+        place.restore(&list);
+    }
+
+    /// Each fetched row replaces the row shown with its id, where they
+    /// differ, or joins the end of the list. Rows already shown stay (the
+    /// list only grows, as a member's does).
+    fn merge(rows: &Element, fresh: &Element) {
+        let Ok(found) = fresh.query_selector_all("ol > li[id]") else { return };
+        for index in 0..found.length() {
+            let Some(row) = found.item(index).and_then(|node| node.dyn_into::<Element>().ok()) else { continue };
+            let Some(shown) = document().get_element_by_id(&row.id()) else {
+                let _ = rows.append_child(&row);
+                continue;
+            };
+            // The first fetched row opens a group only because nothing
+            // comes before it on the fetched page; here, something may.
+            if index == 0 && shown.previous_element_sibling().is_some() {
+                keep_grouping(&shown, &row);
+            }
+            if shown.outer_html() != row.outer_html() {
+                let _ = shown.replace_with_with_node_1(&row);
+            }
+        }
+    }
+
+    /// Gives `row` the avatar column, header and spacing `shown` has.
+    fn keep_grouping(shown: &Element, row: &Element) {
+        row.set_class_name(&shown.class_name());
+        if let (Some(avatar), Some(theirs)) = (shown.first_element_child(), row.first_element_child())
+            && let Ok(copy) = avatar.clone_node_with_deep(true)
+        {
+            let _ = theirs.replace_with_with_node_1(&copy);
+        }
+        let header = "[data-part=header]";
+        if let (Ok(None), Ok(Some(theirs))) = (shown.query_selector(header), row.query_selector(header)) {
+            theirs.remove();
         }
     }
 
@@ -265,7 +342,7 @@ mod refresh {
             match self {
                 Self::Bottom => list.set_scroll_top(list.scroll_height()),
                 Self::At { id, offset } => {
-                    if let Ok(Some(row)) = list.query_selector(&format!("#{id}")) {
+                    if let Some(row) = document().get_element_by_id(&id) {
                         let now = row.get_bounding_client_rect().top() - list.get_bounding_client_rect().top();
                         list.set_scroll_top(list.scroll_top() + (now - offset) as i32);
                     }
