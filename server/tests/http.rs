@@ -68,18 +68,24 @@ backend_tests! {
         app.stop().await;
     }
 
-    /// The conversation island gets its words from the server, in the
-    /// reader's language, with a template per plural category whole numbers
-    /// take in that language (Russian: one, few, many; "other" is for
-    /// fractions), the number left to the browser; the bundle has no tables
-    /// of its own.
+    /// The member's conversation island gets its words from the server, in
+    /// the reader's language, with a template per plural category whole
+    /// numbers take in that language (Russian: one, few, many; "other" is
+    /// for fractions), the number left to the browser; the bundle has no
+    /// tables of its own. A signed-out reader's page is rendered by the
+    /// server: its island gets no words at all.
     async fn islands_get_their_words_in_the_readers_language(env: TestEnv) {
         let app = spawn_app(env).await;
         app.sign_up("alice", "correct horse battery staple").await;
         let slug = app.create_room("Lobby", "public").await;
-        let visitor = common::browser().0;
-        let html = visitor.get(app.at(&format!("/r/{slug}"))).header("accept-language", "ru").send().await.unwrap().text().await.unwrap();
-        let props = html.replace("&quot;", "\"").replace("&#x27;", "'");
+        let page = |client: reqwest::Client| {
+            let url = app.at(&format!("/r/{slug}"));
+            async move { client.get(url).header("accept-language", "ru").send().await.unwrap().text().await.unwrap() }
+        };
+        let visitors = page(common::browser().0).await.replace("&quot;", "\"");
+        assert!(visitors.contains("Войдите, чтобы писать в этой комнате."), "the visitor's page is in Russian");
+        assert!(!visitors.contains("[\"few\",\""), "and its island carries no words");
+        let props = page(app.client.clone()).await.replace("&quot;", "\"").replace("&#x27;", "'");
         assert!(props.contains("Напишите сообщение") || props.contains("Сообщение"), "Russian words in the island's props");
         for category in ["one", "few", "many"] {
             assert!(props.contains(&format!("[\"{category}\",\"")), "a {category} template");
