@@ -180,9 +180,10 @@ test.describe("visitors following live", () => {
     test.skip(!jsEnabled(info), "following live is what the JavaScript client does");
     const alice = await person(browser, info, uniqueName("alice"));
     const slug = await createRoom(alice.page, info, `Busy ${uniqueName("r")}`);
-    // Ten tall messages (posting's burst): more than the list shows at once.
-    for (let i = 1; i <= 10; i++) await send(alice.page, `line ${i}\n\n${"more words\n\n".repeat(6)}`);
-    await expect(messages(alice.page).getByText("line 10", { exact: true })).toBeVisible();
+    // Eight tall messages, more than the list shows at once; with the two
+    // below, within posting's burst of ten (no post is refused for speed).
+    for (let i = 1; i <= 8; i++) await send(alice.page, `line ${i}\n\n${"more words\n\n".repeat(6)}`);
+    await expect(messages(alice.page).getByText("line 8", { exact: true })).toBeVisible();
     await expect(alice.page.getByTestId("pending")).toHaveCount(0);
 
     const visitor = await browser.newContext();
@@ -192,7 +193,7 @@ test.describe("visitors following live", () => {
     await ready(page, info);
     await expect(page.getByTestId("connection")).toHaveAttribute("data-state", "live");
     // Opens at the newest message.
-    await expect(messages(page).getByText("line 10", { exact: true })).toBeInViewport();
+    await expect(messages(page).getByText("line 8", { exact: true })).toBeInViewport();
 
     // The live region stays the same element (screen readers announce
     // what is added to it, not a region put in its place).
@@ -202,16 +203,18 @@ test.describe("visitors following live", () => {
     await messages(page).getByText("line 5", { exact: true }).evaluate((line) => line.scrollIntoView({ block: "start" }));
     await expect(messages(page).getByText("line 5", { exact: true })).toBeInViewport();
     await expect(messages(page).getByText("line 1", { exact: true })).not.toBeInViewport();
-    await send(alice.page, "line 11");
-    await expect(messages(page).getByText("line 11", { exact: true })).toBeAttached();
+    await send(alice.page, "line 9");
+    await expect(alice.page.getByTestId("pending")).toHaveCount(0);
+    await expect(messages(page).getByText("line 9", { exact: true })).toBeAttached();
     await expect(messages(page).getByText("line 5", { exact: true })).toBeInViewport();
     await expect(messages(page).getByText("line 1", { exact: true })).not.toBeInViewport();
-    await expect(messages(page).getByText("line 11", { exact: true })).not.toBeInViewport();
+    await expect(messages(page).getByText("line 9", { exact: true })).not.toBeInViewport();
 
     // Back at the bottom, the next one scrolls into view.
     await messages(page).evaluate((list) => (list.scrollTop = list.scrollHeight));
-    await send(alice.page, "line 12");
-    await expect(messages(page).getByText("line 12", { exact: true })).toBeInViewport();
+    await send(alice.page, "line 10");
+    await expect(alice.page.getByTestId("pending")).toHaveCount(0);
+    await expect(messages(page).getByText("line 10", { exact: true })).toBeInViewport();
     await expect(page.locator('[role="log"][data-marked="yes"]')).toHaveCount(1);
     await expect(messages(page).getByText("line 1", { exact: true })).toHaveCount(1);
     expect(problems).toEqual([]);
