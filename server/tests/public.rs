@@ -94,6 +94,16 @@ fn day_ago(days: i64) -> String {
     UtcDay::of(UnixMillis(UnixMillis::now().0 - days * DAY_MS)).to_string()
 }
 
+/// A public room of alice's, named `name`, where she posted "first words".
+async fn room_with_first_words(env: TestEnv, name: &str) -> (TestApp, String, RoomId) {
+    let app = spawn_app(env).await;
+    app.sign_up("alice", PASSWORD).await;
+    let slug = app.create_room(name, "public").await;
+    let room = app.room_id(&slug).await;
+    assert_eq!(app.post(room, "first words").await.status(), StatusCode::OK);
+    (app, slug, room)
+}
+
 /// The props the server gave an island named `name` on a page.
 fn island_props(html: &str, name: &str) -> String {
     let (_, rest) = html.split_once(&format!(r#"data-component="{name}"#)).unwrap_or_else(|| panic!("no {name} island"));
@@ -207,11 +217,8 @@ backend_tests! {
     /// page; a write through this server shows at once, one through another
     /// process (here: straight into the store) within a second.
     async fn visitors_share_fresh_pages(env: TestEnv) {
-        let app = spawn_app(env).await;
-        app.sign_up("alice", PASSWORD).await;
-        let slug = app.create_room("Reading room", "public").await;
-        let (room, path) = (app.room_id(&slug).await, format!("/r/{slug}"));
-        assert_eq!(app.post(room, "first words").await.status(), StatusCode::OK);
+        let (app, slug, room) = room_with_first_words(env, "Reading room").await;
+        let path = format!("/r/{slug}");
 
         let visitor = browser().0;
         let (first, second) = (get(&app, &visitor, &path).await, get(&app, &visitor, &path).await);
@@ -235,10 +242,7 @@ backend_tests! {
         assert_eq!(app.post(room, "second words").await.status(), StatusCode::OK);
         assert!(get(&app, &visitor, &path).await.html.contains("second words"), "a post shows at once");
         // Stored by the worker first, so that the next seq is free.
-        for _ in 0..100 {
-            if app.env.bus.pending_messages(room).await.unwrap().is_empty() { break }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        app.until_stored(room).await;
         let elsewhere = write_past(&app.env.store, room, "alice", &[0]).await;
         tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
         assert!(get(&app, &visitor, &path).await.html.contains(&elsewhere[0].body), "another process's write shows within a second");
@@ -255,11 +259,8 @@ backend_tests! {
     /// every reader asking with that key, even while the plain page is
     /// still cached without it. An older page is not live at all.
     async fn readers_refresh_by_change(env: TestEnv) {
-        let app = spawn_app(env).await;
-        app.sign_up("alice", PASSWORD).await;
-        let slug = app.create_room("Live reading", "public").await;
-        let (room, path) = (app.room_id(&slug).await, format!("/r/{slug}"));
-        assert_eq!(app.post(room, "first words").await.status(), StatusCode::OK);
+        let (app, slug, room) = room_with_first_words(env, "Live reading").await;
+        let path = format!("/r/{slug}");
         app.until_stored(room).await;
 
         let visitor = browser().0;
